@@ -1,0 +1,1 @@
+"""The gateway service: the public entry point chaining the stages."""

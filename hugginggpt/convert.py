@@ -1,0 +1,105 @@
+"""Translation between the generated proto messages and the domain types, in one place."""
+
+from __future__ import annotations
+
+from hugginggpt.domain import Argument, Artifact, Candidate, Choice, Kind, Plan, Task, TaskTypeSpec
+from hugginggpt.llm import Usage
+from hugginggpt.v1 import common_pb2 as pb
+
+_KIND_TO_PB = {
+    Kind.TEXT: pb.VALUE_KIND_TEXT,
+    Kind.IMAGE: pb.VALUE_KIND_IMAGE,
+    Kind.AUDIO: pb.VALUE_KIND_AUDIO,
+    Kind.VIDEO: pb.VALUE_KIND_VIDEO,
+}
+_PB_TO_KIND = {v: k for k, v in _KIND_TO_PB.items()}
+
+
+def kind_to_pb(kind: Kind) -> int:
+    return _KIND_TO_PB[kind]
+
+
+def kind_from_pb(value: int) -> Kind:
+    return _PB_TO_KIND.get(value, Kind.TEXT)
+
+
+def artifact_to_pb(a: Artifact) -> pb.Artifact:
+    return pb.Artifact(uri=a.uri, name=a.name, media_type=a.media_type, size_bytes=a.size_bytes,
+                       kind=kind_to_pb(a.kind))  # type: ignore[arg-type]
+
+
+def artifact_from_pb(m: pb.Artifact) -> Artifact:
+    return Artifact(m.uri, m.name, m.media_type, m.size_bytes, kind_from_pb(m.kind))
+
+
+def argument_to_pb(a: Argument) -> pb.Argument:
+    if a.task_ref is not None:
+        return pb.Argument(name=a.name, task_ref=a.task_ref)
+    if a.resource_uri is not None:
+        return pb.Argument(name=a.name, resource_uri=a.resource_uri)
+    return pb.Argument(name=a.name, literal=a.literal or "")
+
+
+def argument_from_pb(m: pb.Argument) -> Argument:
+    which = m.WhichOneof("source")
+    if which == "task_ref":
+        return Argument(m.name, task_ref=m.task_ref)
+    if which == "resource_uri":
+        return Argument(m.name, resource_uri=m.resource_uri)
+    return Argument(m.name, literal=m.literal)
+
+
+def task_to_pb(t: Task) -> pb.Task:
+    return pb.Task(id=t.id, type=t.type, dependencies=list(t.dependencies),
+                   arguments=[argument_to_pb(a) for a in t.arguments])
+
+
+def task_from_pb(m: pb.Task) -> Task:
+    return Task(m.id, m.type, tuple(m.dependencies), tuple(argument_from_pb(a) for a in m.arguments))
+
+
+def plan_to_pb(p: Plan) -> pb.Plan:
+    return pb.Plan(tasks=[task_to_pb(t) for t in p.tasks], direct_answer=p.direct_answer)
+
+
+def plan_from_pb(m: pb.Plan) -> Plan:
+    return Plan(tuple(task_from_pb(t) for t in m.tasks), m.direct_answer)
+
+
+def task_type_to_pb(s: TaskTypeSpec) -> pb.TaskType:
+    return pb.TaskType(name=s.name, description=s.description,
+                       input_kinds=[kind_to_pb(k) for k in s.inputs],  # type: ignore[misc]
+                       output_kinds=[kind_to_pb(k) for k in s.outputs])  # type: ignore[misc]
+
+
+def task_type_from_pb(m: pb.TaskType) -> TaskTypeSpec:
+    return TaskTypeSpec(m.name, m.description, tuple(kind_from_pb(k) for k in m.input_kinds),
+                        tuple(kind_from_pb(k) for k in m.output_kinds))
+
+
+def candidate_to_pb(c: Candidate) -> pb.ModelCandidate:
+    site = pb.INFERENCE_SITE_LOCAL if c.local else pb.INFERENCE_SITE_HOSTED
+    return pb.ModelCandidate(model_id=c.model_id, site=site, score=c.score, description=c.description)
+
+
+def candidate_from_pb(m: pb.ModelCandidate) -> Candidate:
+    return Candidate(m.model_id, m.site != pb.INFERENCE_SITE_HOSTED, m.score, m.description)
+
+
+def choice_to_pb(c: Choice) -> pb.Selection:
+    return pb.Selection(task_id=c.task_id, chosen=candidate_to_pb(c.chosen), reason=c.reason,
+                        fallbacks=[candidate_to_pb(f) for f in c.fallbacks])
+
+
+def choice_from_pb(m: pb.Selection) -> Choice:
+    return Choice(m.task_id, candidate_from_pb(m.chosen), m.reason,
+                  tuple(candidate_from_pb(f) for f in m.fallbacks))
+
+
+def usage_to_pb(u: Usage) -> pb.LlmUsage:
+    return pb.LlmUsage(calls=u.calls, prompt_tokens=u.prompt_tokens,
+                       completion_tokens=u.completion_tokens, seconds=u.seconds)
+
+
+def usage_from_pb(m: pb.LlmUsage) -> Usage:
+    return Usage(m.calls, m.prompt_tokens, m.completion_tokens, m.seconds)

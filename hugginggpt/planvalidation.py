@@ -1,0 +1,210 @@
+"""Parses and validates plans written by an LLM (untrusted): types, ids, references, cycles, resources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hugginggpt.artifacts import is_artifact_uri
+from hugginggpt.domain import GENERATED_PREFIX, Argument, Artifact, Kind, Plan, Task, TaskTypeSpec
+
+_REF = re.compile(r"^\s*<GENERATED>-(\d+)\s*$", re.IGNORECASE)
+_OUTSIDE = re.compile(r"^\s*([a-z][a-z0-9+.-]*://|/|~|\.\.?[/\\]|[a-z]:\\)", re.IGNORECASE)
+_URL = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+SLOTS = {k.value for k in Kind}
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The files a plan may name: the request's own artifacts, by name and by URI."""
+
+    by_name: Mapping[str, Artifact]
+
+    def lookup(self, value: str) -> Artifact | None:
+        """The artifact a plan value names (its URI, file name, or name without folder), if any."""
+        value = value.strip().strip("'\"")
+        for artifact in self.by_name.values():
+            if value in (artifact.uri, artifact.name):
+                return artifact
+        return self.by_name.get(value.rsplit("/", 1)[-1])
+
+
+def parse_reference(value: str) -> int | None:
+    """The task id of a "<GENERATED>-k" reference, or None."""
+    match = _REF.match(value)
+    return int(match.group(1)) if match else None
+
+
+def parse_argument(slot: str, value: Any, resources: Resources, errors: list[str], task_id: int) -> Argument:
+    """One argument from the LLM's JSON; problems go to errors (the argument is kept as a literal)."""
+    text = value if isinstance(value, str) else str(value)
+    ref = parse_reference(text)
+    if ref is not None:
+        return Argument(slot, task_ref=ref)
+    artifact = resources.lookup(text)
+    if artifact is not None:
+        return Argument(slot, resource_uri=artifact.uri)
+    if slot != Kind.TEXT.value:
+        if _OUTSIDE.match(text) or "/" in text or "\\" in text:
+            errors.append(
+                f"task {task_id}: argument {slot}={text!r} is outside this request; an argument may name "
+                f"only the request's own files ({', '.join(resources.by_name) or 'none given'}) "
+                f"or an earlier output ({GENERATED_PREFIX}<id>)"
+            )
+        else:
+            errors.append(
+                f"task {task_id}: argument {slot}={text!r} is not a file of this request; "
+                f"use one of: {', '.join(resources.by_name) or 'none given'}, or {GENERATED_PREFIX}<id>"
+            )
+    elif _URL.match(text) and not is_artifact_uri(text):
+        errors.append(f"task {task_id}: argument text={text!r} is a URL; URLs are not fetched")
+    return Argument(slot, literal=text)
+
+
+def parse_plan(raw: Any, resources: Resources) -> tuple[Plan, list[str]]:
+    """The plan in the LLM's JSON shape ({"tasks": [{task, id, dep, args}]}) and its format errors."""
+    errors: list[str] = []
+    items = raw.get("tasks") if isinstance(raw, dict) else raw
+    if not isinstance(items, list):
+        return Plan(), ['the answer must be a JSON object {"tasks": [...]}']
+    tasks: list[Task] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(f"task #{index} must be an object with task, id, dep and args")
+            continue
+        task = _parse_task(item, index, resources, errors)
+        if task is not None:
+            tasks.append(task)
+    answer = raw.get("answer", "") if isinstance(raw, dict) else ""
+    return Plan(tuple(tasks), str(answer or "")), errors
+
+
+def _parse_task(item: dict[str, Any], index: int, resources: Resources, errors: list[str]) -> Task | None:
+    try:
+        task_id = int(item.get("id", index))
+    except (TypeError, ValueError):
+        errors.append(f"task #{index}: id {item.get('id')!r} must be an integer")
+        return None
+    deps_raw = item.get("dep", [])
+    deps_raw = deps_raw if isinstance(deps_raw, list) else [deps_raw]
+    deps = []
+    for dep in deps_raw:
+        try:
+            if int(dep) >= 0:
+                deps.append(int(dep))
+        except (TypeError, ValueError):
+            errors.append(f"task {task_id}: dependency {dep!r} must be a task id")
+    args_raw = item.get("args", {})
+    if not isinstance(args_raw, dict):
+        errors.append(f"task {task_id}: args must be an object like {{\"text\": \"...\"}}")
+        args_raw = {}
+    args = []
+    for slot, value in args_raw.items():
+        if slot not in SLOTS:
+            errors.append(f"task {task_id}: argument {slot!r} is not one of {sorted(SLOTS)}")
+            continue
+        args.append(parse_argument(slot, value, resources, errors, task_id))
+    return Task(task_id, str(item.get("task", "")).strip(), tuple(deps), tuple(args))
+
+
+def complete_dependencies(plan: Plan) -> Plan:
+    """Adds every referenced task to the dependencies where the LLM left it out."""
+    tasks = tuple(
+        Task(t.id, t.type, tuple(sorted(set(t.dependencies) | t.refs())), t.arguments) for t in plan.tasks
+    )
+    return Plan(tasks, plan.direct_answer)
+
+
+def validate_plan(
+    plan: Plan, task_types: Mapping[str, TaskTypeSpec], known_uris: set[str] | frozenset[str]
+) -> list[str]:
+    """Every reason the plan cannot run as it is; empty when it is valid."""
+    errors: list[str] = []
+    ids = [t.id for t in plan.tasks]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        errors.append(f"task ids must be unique; repeated: {duplicates}")
+    known = set(ids)
+    for task in plan.tasks:
+        errors.extend(_task_errors(task, task_types, known, known_uris, plan))
+    if not duplicates:
+        cycle = find_cycle(plan)
+        if cycle:
+            errors.append(f"dependencies form a cycle: {' -> '.join(map(str, cycle))}")
+    return errors
+
+
+def _task_errors(
+    task: Task,
+    task_types: Mapping[str, TaskTypeSpec],
+    known: set[int],
+    known_uris: set[str] | frozenset[str],
+    plan: Plan,
+) -> list[str]:
+    errors = []
+    spec = task_types.get(task.type)
+    if spec is None:
+        errors.append(f"task {task.id}: unknown task type {task.type!r}; use one of: {', '.join(task_types)}")
+    for dep in task.dependencies:
+        if dep not in known:
+            errors.append(f"task {task.id}: depends on task {dep}, which is not in the plan")
+        elif dep == task.id:
+            errors.append(f"task {task.id}: depends on itself")
+    for ref in task.refs() - set(task.dependencies):
+        errors.append(f"task {task.id}: uses {GENERATED_PREFIX}{ref} but does not list {ref} in dep")
+    for arg in task.arguments:
+        if arg.resource_uri is not None and arg.resource_uri not in known_uris:
+            errors.append(f"task {task.id}: file {arg.resource_uri} is not among this request's files")
+    if spec is not None:
+        errors.extend(_kind_errors(task, spec, plan, task_types))
+    return errors
+
+
+def _kind_errors(task: Task, spec: TaskTypeSpec, plan: Plan, task_types: Mapping[str, TaskTypeSpec]) -> list[str]:
+    errors = []
+    slots = {a.name for a in task.arguments}
+    for kind in set(spec.inputs):
+        if kind.value not in slots:
+            errors.append(f"task {task.id}: {task.type} needs a {kind.value} argument")
+    producers = {t.id: task_types.get(t.type) for t in plan.tasks}
+    for arg in task.arguments:
+        if Kind(arg.name) not in spec.inputs:
+            errors.append(f"task {task.id}: {task.type} takes {[k.value for k in spec.inputs]}, not {arg.name}")
+        elif arg.task_ref is not None and arg.name != Kind.TEXT.value:
+            source = producers.get(arg.task_ref)
+            if source is not None and Kind(arg.name) not in source.outputs:
+                errors.append(
+                    f"task {task.id}: {arg.name} argument refers to task {arg.task_ref} "
+                    f"({source.name}), which produces {[k.value for k in source.outputs]}"
+                )
+    return errors
+
+
+def find_cycle(plan: Plan) -> list[int]:
+    """One dependency cycle as a list of ids (first id repeated at the end), or empty."""
+    graph = {t.id: [d for d in t.dependencies] for t in plan.tasks}
+    state: dict[int, int] = {}
+    stack: list[int] = []
+
+    def visit(node: int) -> list[int]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and nxt in graph:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []

@@ -1,0 +1,95 @@
+"""Runs an asyncio gRPC server with health, reflection, metrics and graceful SIGTERM handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+from hugginggpt.rpc import MAX_MESSAGE_BYTES, ServiceInterceptor
+
+logger = logging.getLogger(__name__)
+
+OVERALL = ""
+
+
+@dataclass
+class ServerSpec:
+    """What a service's __main__ hands to run(): where to listen and what to serve."""
+
+    listen: str
+    service_names: Sequence[str]
+    register: Callable[[grpc.aio.Server], None]
+    metrics_port: int = 0
+    grace_seconds: float = 5.0
+    max_connection_age_seconds: float = 300.0
+    ready: Callable[[], Awaitable[bool]] | None = None
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def build_server(spec: ServerSpec) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
+    """Creates the server with interceptors, health and reflection; returns it with its bound port."""
+    server = grpc.aio.server(
+        interceptors=[ServiceInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Clients reconnect (and rebalance onto new pods) after this long.
+            ("grpc.max_connection_age_ms", int(spec.max_connection_age_seconds * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(spec.grace_seconds * 1000)),
+        ],
+    )
+    spec.register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
+    reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(spec.listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {spec.listen}")
+    return server, health_servicer, port
+
+
+async def set_serving(health_servicer: health.aio.HealthServicer, names: Sequence[str], up: bool) -> None:
+    """Marks the whole server and each named service SERVING or NOT_SERVING."""
+    status = health_pb2.HealthCheckResponse.SERVING if up else health_pb2.HealthCheckResponse.NOT_SERVING
+    for name in [OVERALL, *names]:
+        await health_servicer.set(name, status)
+
+
+async def _watch_readiness(spec: ServerSpec, health_servicer: health.aio.HealthServicer) -> None:
+    assert spec.ready is not None
+    while True:
+        await set_serving(health_servicer, spec.service_names, await spec.ready())
+        await asyncio.sleep(1.0)
+
+
+async def run(spec: ServerSpec) -> None:
+    """Serves until SIGTERM or SIGINT, then reports NOT_SERVING and stops with a grace period."""
+    server, health_servicer, port = build_server(spec)
+    if spec.metrics_port:
+        start_http_server(spec.metrics_port, addr="0.0.0.0")
+    await server.start()
+    await set_serving(health_servicer, spec.service_names, spec.ready is None)
+    watcher = asyncio.create_task(_watch_readiness(spec, health_servicer)) if spec.ready else None
+    logger.info("listening on %s (port %d)", spec.listen, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("stopping: draining for up to %.1f s", spec.grace_seconds)
+    if watcher:
+        watcher.cancel()
+    await set_serving(health_servicer, spec.service_names, False)
+    await server.stop(spec.grace_seconds)
+    for hook in spec.on_stop:
+        await hook()
+    logger.info("stopped")

@@ -1,0 +1,42 @@
+from hugginggpt.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PlanRequest(_message.Message):
+    __slots__ = ("messages", "task_types")
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    TASK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
+    task_types: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskType]
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., task_types: _Optional[_Iterable[_Union[_common_pb2.TaskType, _Mapping]]] = ...) -> None: ...
+
+class PlanResponse(_message.Message):
+    __slots__ = ("plan", "repair_rounds", "usage")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    REPAIR_ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    plan: _common_pb2.Plan
+    repair_rounds: int
+    usage: _common_pb2.LlmUsage
+    def __init__(self, plan: _Optional[_Union[_common_pb2.Plan, _Mapping]] = ..., repair_rounds: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.LlmUsage, _Mapping]] = ...) -> None: ...
+
+class StreamPlanRequest(_message.Message):
+    __slots__ = ("messages", "task_types")
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    TASK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
+    task_types: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskType]
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., task_types: _Optional[_Iterable[_Union[_common_pb2.TaskType, _Mapping]]] = ...) -> None: ...
+
+class StreamPlanResponse(_message.Message):
+    __slots__ = ("task", "plan")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    task: _common_pb2.Task
+    plan: PlanResponse
+    def __init__(self, task: _Optional[_Union[_common_pb2.Task, _Mapping]] = ..., plan: _Optional[_Union[PlanResponse, _Mapping]] = ...) -> None: ...
