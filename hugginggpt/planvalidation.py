@@ -13,7 +13,13 @@ from hugginggpt.domain import GENERATED_PREFIX, Argument, Artifact, Kind, Plan, 
 _REF = re.compile(r"^\s*<GENERATED>-(\d+)\s*$", re.IGNORECASE)
 _OUTSIDE = re.compile(r"^\s*([a-z][a-z0-9+.-]*://|/|~|\.\.?[/\\]|[a-z]:\\)", re.IGNORECASE)
 _URL = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-SLOTS = {k.value for k in Kind}
+# Argument slots and the kind of value each holds; tasks with two texts (question answering, similarity)
+# name them "text" and "question" / "text2".
+SLOT_KINDS = {
+    "text": Kind.TEXT, "question": Kind.TEXT, "context": Kind.TEXT, "text2": Kind.TEXT,
+    "image": Kind.IMAGE, "audio": Kind.AUDIO, "video": Kind.VIDEO,
+}
+SLOTS = set(SLOT_KINDS)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def parse_argument(slot: str, value: Any, resources: Resources, errors: list[str
     artifact = resources.lookup(text)
     if artifact is not None:
         return Argument(slot, resource_uri=artifact.uri)
-    if slot != Kind.TEXT.value:
+    if SLOT_KINDS.get(slot, Kind.TEXT) is not Kind.TEXT:
         if _OUTSIDE.match(text) or "/" in text or "\\" in text:
             errors.append(
                 f"task {task_id}: argument {slot}={text!r} is outside this request; an argument may name "
@@ -164,17 +170,18 @@ def _task_errors(
 
 def _kind_errors(task: Task, spec: TaskTypeSpec, plan: Plan, task_types: Mapping[str, TaskTypeSpec]) -> list[str]:
     errors = []
-    slots = {a.name for a in task.arguments}
+    kinds = {SLOT_KINDS[a.name] for a in task.arguments if a.name in SLOT_KINDS}
     for kind in set(spec.inputs):
-        if kind.value not in slots:
+        if kind not in kinds:
             errors.append(f"task {task.id}: {task.type} needs a {kind.value} argument")
     producers = {t.id: task_types.get(t.type) for t in plan.tasks}
     for arg in task.arguments:
-        if Kind(arg.name) not in spec.inputs:
+        kind = SLOT_KINDS.get(arg.name, Kind.TEXT)
+        if kind not in spec.inputs:
             errors.append(f"task {task.id}: {task.type} takes {[k.value for k in spec.inputs]}, not {arg.name}")
-        elif arg.task_ref is not None and arg.name != Kind.TEXT.value:
+        elif arg.task_ref is not None and kind is not Kind.TEXT:
             source = producers.get(arg.task_ref)
-            if source is not None and Kind(arg.name) not in source.outputs:
+            if source is not None and kind not in source.outputs:
                 errors.append(
                     f"task {task.id}: {arg.name} argument refers to task {arg.task_ref} "
                     f"({source.name}), which produces {[k.value for k in source.outputs]}"
