@@ -101,16 +101,18 @@ class Argument(_message.Message):
     def __init__(self, name: _Optional[str] = ..., literal: _Optional[str] = ..., resource_uri: _Optional[str] = ..., task_ref: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "type", "dependencies", "arguments")
+    __slots__ = ("id", "type", "dependencies", "arguments", "parameters")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
     ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     id: int
     type: str
     dependencies: _containers.RepeatedScalarFieldContainer[int]
     arguments: _containers.RepeatedCompositeFieldContainer[Argument]
-    def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., dependencies: _Optional[_Iterable[int]] = ..., arguments: _Optional[_Iterable[_Union[Argument, _Mapping]]] = ...) -> None: ...
+    parameters: _struct_pb2.Struct
+    def __init__(self, id: _Optional[int] = ..., type: _Optional[str] = ..., dependencies: _Optional[_Iterable[int]] = ..., arguments: _Optional[_Iterable[_Union[Argument, _Mapping]]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Plan(_message.Message):
     __slots__ = ("tasks", "direct_answer")
