@@ -32,12 +32,16 @@ class ServerSpec:
     max_connection_age_seconds: float = 300.0
     ready: Callable[[], Awaitable[bool]] | None = None
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Interceptors that run before the shared one (outermost first), for example an auth check.
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
+    # TLS credentials; None serves plaintext.
+    credentials: grpc.ServerCredentials | None = None
 
 
 def build_server(spec: ServerSpec) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """Creates the server with interceptors, health and reflection; returns it with its bound port."""
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor()],
+        interceptors=[*spec.interceptors, ServiceInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -51,7 +55,10 @@ def build_server(spec: ServerSpec) -> tuple[grpc.aio.Server, health.aio.HealthSe
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
     reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(spec.listen)
+    if spec.credentials is not None:
+        port = server.add_secure_port(spec.listen, spec.credentials)
+    else:
+        port = server.add_insecure_port(spec.listen)
     if port == 0:
         raise OSError(f"cannot listen on {spec.listen}")
     return server, health_servicer, port
