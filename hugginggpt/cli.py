@@ -1,0 +1,82 @@
+"""The `hugginggpt` command: up, down, status, ask, eval plan, catalog refresh."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+
+from hugginggpt.launcher import Stack, StackSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Sub-tools with their own argument parsers take the rest of the command line as it is.
+    delegated = {("eval", "plan"): "services.planner.evaluation", ("catalog", "refresh"): "services.selector.catalog_refresh"}
+    if len(argv) >= 2 and (argv[0], argv[1]) in delegated:
+        return int(importlib.import_module(delegated[(argv[0], argv[1])]).main(argv[2:]))
+    args = _parser().parse_args(argv)
+    return int(args.func(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hugginggpt", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    up = sub.add_parser("up", help="start the LLM server and every service on loopback, wait until healthy")
+    up.set_defaults(func=_up)
+    down = sub.add_parser("down", help="stop the stack started by `up`")
+    down.set_defaults(func=_down)
+    status = sub.add_parser("status", help="list the running processes of the stack")
+    status.set_defaults(func=_status)
+    ask = sub.add_parser("ask", help="send a request to the gateway and print its events as they arrive")
+    ask.add_argument("request")
+    ask.add_argument("--file", action="append", default=[], type=Path, help="a file to attach (repeatable)")
+    ask.add_argument("--session", default="", help="continue this conversation")
+    ask.add_argument("--out", default="out", type=Path, help="folder for generated files")
+    ask.add_argument("--gateway", default="", help="gateway address (default: the local stack's)")
+    ask.add_argument("--timeout", default=600.0, type=float, help="seconds before the request is abandoned")
+    ask.set_defaults(func=_ask)
+    sub.add_parser("eval", help="`hugginggpt eval plan --help`: measure planning on TaskBench-format data")
+    sub.add_parser("catalog", help="`hugginggpt catalog refresh --help`: refresh the model catalogue online")
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    stack = Stack(StackSettings.from_env())
+    print("starting the stack (the first start loads the models; it can take a few minutes)", flush=True)
+    try:
+        addresses = stack.up()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        stack.down()
+        return 1
+    for name, address in addresses.items():
+        print(f"  {name:<10} {address}")
+    print(f"logs in {stack.s.run_dir}; stop with `hugginggpt down`")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    stopped = Stack(StackSettings.from_env()).down()
+    print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    running = Stack(StackSettings.from_env()).running()
+    for name, info in running.items():
+        print(f"  {name:<10} pid {info['pid']:<8} port {info['port']}")
+    return 0 if running else 1
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from hugginggpt.askcli import ask
+
+    address = args.gateway or f"127.0.0.1:{StackSettings.from_env().port(50050)}"
+    return asyncio.run(ask(address, args.request, args.file, args.session, args.out, args.timeout))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
