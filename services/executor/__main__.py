@@ -1,0 +1,37 @@
+"""Runs the executor service: python -m services.executor."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.logs import configure
+from hugginggpt.server import ServerSpec, run
+from hugginggpt.tasktypes import load_task_types
+from hugginggpt.v1 import executor_pb2, executor_pb2_grpc
+from services.executor.clients import RouterClient
+from services.executor.config import ExecutorConfig
+from services.executor.engine import Executor
+from services.executor.servicer import ExecutorServicer
+from services.executor.validation import store_lookup
+
+
+async def main() -> None:
+    configure("executor")
+    config = ExecutorConfig.from_env()
+    store = ArtifactStore(config.artifact_dir, config.artifact_max_bytes)
+    router = RouterClient(config.router_address)
+    executor = Executor(router, load_task_types(), store_lookup(store))
+    servicer = ExecutorServicer(executor, config)
+    spec = ServerSpec(
+        listen=config.listen,
+        service_names=[executor_pb2.DESCRIPTOR.services_by_name["ExecutorService"].full_name],
+        register=lambda server: executor_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server),
+        metrics_port=config.metrics_port,
+        on_stop=[router.close],
+    )
+    await run(spec)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
