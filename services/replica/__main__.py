@@ -1,0 +1,98 @@
+"""Wiring of the model replica: `python -m services.replica`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from hugginggpt import logs
+from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.llm import LlmClient, LlmSettings
+from hugginggpt.server import ServerSpec, run
+from hugginggpt.v1 import replica_pb2, replica_pb2_grpc
+from services.replica.backends.base import BackendContext
+from services.replica.catalog import Catalog
+from services.replica.clients import RouterRegistration
+from services.replica.config import ReplicaConfig
+from services.replica.models import ModelManager
+from services.replica.replica import Replica
+from services.replica.servicer import ReplicaServicer
+
+logger = logging.getLogger(__name__)
+SERVICE = replica_pb2.DESCRIPTOR.services_by_name["ModelReplicaService"].full_name
+
+
+def pick_device(setting: str) -> str:
+    """CUDA when torch sees a GPU (or when asked for), else the CPU."""
+    if setting != "auto":
+        return setting
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def create(config: ReplicaConfig, llm: LlmClient | None = None) -> tuple[Replica, ThreadPoolExecutor]:
+    """The replica core with its thread pool, built from settings."""
+    pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="model")
+    ctx = BackendContext(
+        ArtifactStore(config.artifact_dir, config.artifact_max_bytes),
+        pick_device(config.device),
+        llm,
+        config.debug_sleep_seconds,
+        config.local_model_roots,
+    )
+    manager = ModelManager(
+        Catalog.default(config.debug_models),
+        ctx,
+        pool,
+        config.memory_budget_bytes,
+        config.max_batch,
+        config.max_queue_delay_ms / 1000.0,
+        config.batching,
+    )
+    return Replica(config.replica_id, manager, config.max_in_flight), pool
+
+
+async def main() -> None:
+    logs.configure("replica")
+    config = ReplicaConfig.from_env()
+    llm = LlmClient(LlmSettings.from_env("expert"))
+    replica, pool = create(config, llm)
+    logger.info("replica %s on %s (device %s)", config.replica_id, config.listen, replica.manager.ctx.device)
+    preload = asyncio.create_task(replica.preload(config.preload))
+
+    async def ready() -> bool:
+        return preload.done()
+
+    def register(server: grpc.aio.Server) -> None:
+        replica_pb2_grpc.add_ModelReplicaServiceServicer_to_server(ReplicaServicer(replica), server)
+
+    registration = None
+    if config.router_address:
+        registration = RouterRegistration(config.router_address, replica, config.advertise_address)
+        preload.add_done_callback(lambda _t: registration.start() if registration else None)
+
+    async def stop() -> None:
+        if registration:
+            await registration.close()
+        await replica.manager.close()
+        await llm.close()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    await run(
+        ServerSpec(
+            listen=config.listen,
+            service_names=[SERVICE],
+            register=register,
+            metrics_port=config.metrics_port,
+            ready=ready,
+            on_stop=[stop],
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

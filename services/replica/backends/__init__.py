@@ -1,0 +1,32 @@
+"""Model backends, one module per family, looked up by the registry's backend name."""
+
+from __future__ import annotations
+
+import importlib
+
+from services.replica.backends.base import Backend
+
+_BACKENDS = {
+    "faster_whisper": "whisper:WhisperBackend",
+    "spacy": "spacy_ner:SpacyBackend",
+    "minilm": "minilm:MiniLmBackend",
+    "tesseract": "tesseract:TesseractBackend",
+    "efficientnet": "efficientnet:EfficientNetBackend",
+    "piper": "piper_tts:PiperBackend",
+    "silero_vad": "silero_vad:SileroBackend",
+    "haar_face": "haar_face:HaarBackend",
+    "llm": "llm_expert:LlmExpertBackend",
+    "debug_sleep": "debug_sleep:SleepBackend",
+    "transformers": "hf_pipeline:PipelineBackend",
+}
+
+
+def hosted_here(name: str) -> bool:
+    """Whether this replica has a backend of that name (mediapipe models live in their own replica)."""
+    return name in _BACKENDS
+
+
+def backend_for(name: str) -> Backend:
+    """The backend named in the registry; imported lazily so a broken package breaks only its models."""
+    module, cls = _BACKENDS[name].split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)()  # type: ignore[no-any-return]

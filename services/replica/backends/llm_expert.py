@@ -1,0 +1,116 @@
+"""hugginggpt/llm-expert: the controller LLM as the expert for generative text tasks, prompts from data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, Unavailable
+from hugginggpt.llm import Usage
+from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
+from services.replica.backends.media import text_input, texts_input
+from services.replica.results import Label, Request, Result
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "expert.json"
+DEFAULT_LABELS = ("positive", "negative", "neutral")
+
+
+class LlmExpertHandle(Handle):
+    is_async = True
+
+    def __init__(self, client: Any, prompts: dict[str, Any]) -> None:
+        self.client = client
+        self.system: str = prompts["system"]
+        self.templates = {task: Template(text) for task, text in prompts["tasks"].items()}
+
+    async def apredict(self, batch: list[Request]) -> list[Outcome]:
+        return list(await asyncio.gather(*(self._one(r) for r in batch)))
+
+    async def _one(self, request: Request) -> Outcome:
+        try:
+            return await self._run(request)
+        except HuggingGPTError as exc:
+            return exc
+
+    async def _run(self, request: Request) -> Result:
+        template = self.templates.get(request.task_type)
+        if template is None:
+            raise InvalidRequest(
+                f"llm-expert does not serve {request.task_type}; it serves {sorted(self.templates)}"
+            )
+        variables, labels = _variables(request)
+        try:
+            prompt = template.substitute(variables)
+        except KeyError as exc:  # strict rendering: a missing variable is a bug, not a silent blank
+            raise ModelFailed(f"prompt for {request.task_type} needs variable {exc}") from None
+        usage = Usage()
+        schema = _label_schema(labels) if labels else None
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}]
+        max_tokens = int(request.parameters.get("max_tokens", 64 if labels else 384))
+        text = (
+            await self.client.complete(
+                messages, usage, schema=schema, max_tokens=max_tokens, timeout=request.timeout
+            )
+        ).strip()
+        extra = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+        if labels:
+            label = _parse_label(text, labels)
+            # The LLM picks a label; it gives no calibrated probability, so the score only marks the pick.
+            return Result(text=label, labels=[Label(label, 1.0)], extra={**extra, "uncalibrated": True})
+        return Result(text=text, extra=extra)
+
+
+def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
+    p = request.parameters
+    named = {i.name: i.text for i in request.inputs if i.text is not None}
+    texts = texts_input(request)
+    if request.task_type == "question-answering":
+        question = named.get("question") or (texts[0] if texts else "")
+        context = named.get("context") or str(p.get("context", "")) or (texts[1] if len(texts) > 1 else "")
+        if not question or not context:
+            raise InvalidRequest(
+                "question-answering needs a question and a context (two text inputs, "
+                "or inputs named question and context)"
+            )
+        return {"question": question, "context": context}, []
+    text = text_input(request)
+    labels = (
+        [str(x) for x in p.get("labels", DEFAULT_LABELS)]
+        if request.task_type == "text-classification"
+        else []
+    )
+    return {
+        "text": text,
+        "max_words": str(int(p.get("max_words", 60))),
+        "target_language": str(p.get("target_language") or p.get("tgt_lang") or "English"),
+        "labels": ", ".join(labels),
+    }, labels
+
+
+def _label_schema(labels: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"label": {"type": "string", "enum": labels}},
+        "required": ["label"],
+    }
+
+
+def _parse_label(text: str, labels: list[str]) -> str:
+    try:
+        value = str(json.loads(text).get("label", ""))
+    except (ValueError, AttributeError):
+        value = text
+    for label in labels:
+        if label.lower() in value.lower():
+            return label
+    raise ModelFailed(f"the LLM answered {text[:80]!r}, which is none of the labels {labels}")
+
+
+class LlmExpertBackend(Backend):
+    def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
+        if ctx.llm is None:
+            raise Unavailable("no LLM is configured for the expert (set HUGGINGGPT_EXPERT_LLM_BASE_URL)")
+        return LlmExpertHandle(ctx.llm, json.loads(PROMPTS.read_text()))

@@ -1,0 +1,63 @@
+"""Replica settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hugginggpt.settings import env_bool, env_float, env_int, env_list, env_str
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReplicaConfig:
+    """Everything the replica reads from the environment."""
+
+    listen: str
+    replica_id: str
+    advertise_address: str
+    metrics_port: int
+    artifact_dir: Path
+    artifact_max_bytes: int
+    memory_budget_bytes: int
+    preload: tuple[str, ...]
+    max_batch: int
+    max_queue_delay_ms: float
+    batching: bool
+    workers: int
+    max_in_flight: int
+    debug_models: bool
+    debug_sleep_seconds: float
+    local_model_roots: tuple[str, ...]
+    router_address: str
+    device: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReplicaConfig:
+        e = os.environ if env is None else env
+        listen = env_str("HUGGINGGPT_REPLICA_LISTEN", "127.0.0.1:50055", e)
+        return cls(
+            listen=listen,
+            replica_id=env_str(
+                "HUGGINGGPT_REPLICA_ID", f"replica-{os.uname().nodename}-{listen.rsplit(':', 1)[-1]}", e
+            ),
+            advertise_address=env_str("HUGGINGGPT_REPLICA_ADVERTISE_ADDRESS", listen, e),
+            metrics_port=env_int("HUGGINGGPT_REPLICA_METRICS_PORT", 0, e),
+            artifact_dir=Path(env_str("HUGGINGGPT_ARTIFACT_DIR", ".hugginggpt/artifacts", e)),
+            artifact_max_bytes=env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", 50 * MB, e),
+            memory_budget_bytes=env_int("HUGGINGGPT_REPLICA_MEMORY_BUDGET_MB", 4096, e) * MB,
+            preload=env_list("HUGGINGGPT_REPLICA_PRELOAD", env=e),
+            max_batch=env_int("HUGGINGGPT_REPLICA_MAX_BATCH", 32, e),
+            max_queue_delay_ms=env_float("HUGGINGGPT_REPLICA_MAX_QUEUE_DELAY_MS", 5.0, e),
+            batching=env_bool("HUGGINGGPT_REPLICA_BATCHING", True, e),
+            workers=env_int("HUGGINGGPT_REPLICA_WORKERS", 2, e),
+            max_in_flight=env_int("HUGGINGGPT_REPLICA_MAX_IN_FLIGHT", 64, e),
+            debug_models=env_bool("HUGGINGGPT_REPLICA_DEBUG_MODELS", False, e),
+            debug_sleep_seconds=env_float("HUGGINGGPT_REPLICA_DEBUG_SLEEP_SECONDS", 1.0, e),
+            local_model_roots=env_list("HUGGINGGPT_REPLICA_LOCAL_MODEL_ROOTS", env=e),
+            router_address=env_str("HUGGINGGPT_ROUTER_ADDRESS", "", e),
+            device=env_str("HUGGINGGPT_REPLICA_DEVICE", "auto", e),
+        )
