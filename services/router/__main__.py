@@ -1,0 +1,67 @@
+"""Wiring for `python -m services.router`: settings -> registry, clients, hosted backend -> server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from hugginggpt import logs
+from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.server import ServerSpec, run
+from hugginggpt.v1 import router_pb2, router_pb2_grpc
+from services.router.clients import ReplicaClients
+from services.router.config import RouterConfig
+from services.router.hosted import HostedInference
+from services.router.registry import Registry
+from services.router.routing import Router
+from services.router.servicer import RouterServicer
+
+
+def _kubernetes_api() -> object:
+    from kubernetes import client, config
+
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.CoreV1Api()
+
+
+async def main() -> None:
+    logs.configure("router")
+    cfg = RouterConfig.from_env()
+    clients = ReplicaClients()
+    store = ArtifactStore(cfg.artifact_dir, cfg.artifact_max_bytes)
+    hosted = HostedInference(cfg.hf_endpoint, cfg.hf_token, store)
+    router = Router(Registry(cfg.replica_ttl_seconds), clients, hosted, cfg.mode, cfg.max_attempts)
+    servicer = RouterServicer(router, cfg.heartbeat_seconds, cfg.default_max_in_flight, cfg.timeout_seconds)
+    background = [asyncio.create_task(router.expire_forever(cfg.heartbeat_seconds / 2))]
+    if cfg.discovery == "kubernetes":
+        from services.router.discovery import KubernetesDiscovery
+
+        discovery = KubernetesDiscovery(
+            router, clients.list_models, _kubernetes_api(), cfg.namespace,  # type: ignore[arg-type]
+            cfg.replica_selector, cfg.replica_port, cfg.default_max_in_flight,
+            resync_seconds=cfg.heartbeat_seconds,
+        )
+        background.append(asyncio.create_task(discovery.run()))
+
+    async def stop_background() -> None:
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await clients.close()
+
+    name = router_pb2.DESCRIPTOR.services_by_name["ModelRouterService"].full_name
+    await run(ServerSpec(
+        listen=cfg.listen,
+        service_names=[name],
+        register=lambda server: router_pb2_grpc.add_ModelRouterServiceServicer_to_server(servicer, server),
+        metrics_port=cfg.metrics_port,
+        on_stop=[stop_background],
+    ))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
