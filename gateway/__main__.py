@@ -1,0 +1,24 @@
+"""Runs the gateway: `python -m gateway`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.config import GatewayConfig
+from gateway.wiring import build_spec
+from hugginggpt import logs, tracing
+from hugginggpt.server import run
+from hugginggpt.settings import env_str
+
+
+def main() -> None:
+    logs.configure("gateway", env_str("HUGGINGGPT_LOG_LEVEL", "INFO"))
+    config = GatewayConfig.from_env()
+    traces = tracing.setup("gateway")  # before any server or channel exists, so both are instrumented
+    spec = build_spec(config, traces.tracer("gateway"))
+    spec.on_stop.append(traces.shutdown)
+    asyncio.run(run(spec))
+
+
+if __name__ == "__main__":
+    main()

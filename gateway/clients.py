@@ -1,0 +1,76 @@
+"""Outbound stubs to the four stages, created once; each call carries the request id and a deadline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from gateway.config import GatewayConfig
+from hugginggpt.rpc import channel, outbound_metadata
+from hugginggpt.v1 import (
+    executor_pb2,
+    executor_pb2_grpc,
+    planner_pb2,
+    planner_pb2_grpc,
+    responder_pb2,
+    responder_pb2_grpc,
+    selector_pb2,
+    selector_pb2_grpc,
+)
+
+
+async def _stream(call: Any) -> AsyncIterator[Any]:
+    try:
+        async for item in call:
+            yield item
+    finally:
+        call.cancel()  # a no-op when finished; otherwise the stage stops working for nobody
+
+
+class StageClients:
+    """The stages the gateway chains. Each method takes the seconds left of the request."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self._channels = [
+            channel(config.planner_address),
+            channel(config.selector_address),
+            channel(config.executor_address),
+            channel(config.responder_address),
+        ]
+        planner, selector, executor, responder = self._channels
+        self._planner = planner_pb2_grpc.PlannerServiceStub(planner)
+        self._selector = selector_pb2_grpc.SelectorServiceStub(selector)
+        self._executor = executor_pb2_grpc.ExecutorServiceStub(executor)
+        self._responder = responder_pb2_grpc.ResponderServiceStub(responder)
+
+    def stream_plan(
+        self, request: planner_pb2.StreamPlanRequest, timeout: float
+    ) -> AsyncIterator[planner_pb2.StreamPlanResponse]:
+        return _stream(self._planner.StreamPlan(request, timeout=timeout, metadata=outbound_metadata()))
+
+    async def plan(self, request: planner_pb2.PlanRequest, timeout: float) -> planner_pb2.PlanResponse:
+        return await self._planner.Plan(request, timeout=timeout, metadata=outbound_metadata())
+
+    async def select(
+        self, request: selector_pb2.SelectRequest, timeout: float
+    ) -> selector_pb2.SelectResponse:
+        return await self._selector.Select(request, timeout=timeout, metadata=outbound_metadata())
+
+    def execute_stream(
+        self, requests: AsyncIterator[executor_pb2.ExecuteStreamRequest], timeout: float
+    ) -> AsyncIterator[executor_pb2.ExecuteStreamResponse]:
+        return _stream(self._executor.ExecuteStream(requests, timeout=timeout, metadata=outbound_metadata()))
+
+    def execute(
+        self, request: executor_pb2.ExecuteRequest, timeout: float
+    ) -> AsyncIterator[executor_pb2.ExecuteResponse]:
+        return _stream(self._executor.Execute(request, timeout=timeout, metadata=outbound_metadata()))
+
+    def respond(
+        self, request: responder_pb2.RespondRequest, timeout: float
+    ) -> AsyncIterator[responder_pb2.RespondResponse]:
+        return _stream(self._responder.Respond(request, timeout=timeout, metadata=outbound_metadata()))
+
+    async def close(self) -> None:
+        for ch in self._channels:
+            await ch.close()

@@ -1,0 +1,82 @@
+"""The gateway's settings, read once from the environment (failing fast with the variable's name)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Where the gateway listens, its peers, limits and operational switches."""
+
+    listen: str = "127.0.0.1:50050"
+    metrics_port: int = 0
+    planner_address: str = "127.0.0.1:50051"
+    selector_address: str = "127.0.0.1:50052"
+    executor_address: str = "127.0.0.1:50053"
+    responder_address: str = "127.0.0.1:50056"
+    artifact_dir: Path = Path(".hugginggpt/artifacts")
+    artifact_max_bytes: int = 50 * 1024 * 1024
+    session_store: str = "sqlite:///.hugginggpt/sessions.db"
+    history_messages: int = 20
+    request_timeout_seconds: float = 600.0
+    task_timeout_seconds: float = 0.0
+    stream_execution: bool = True
+    respond_to_direct_answers: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    auth_token: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
+        cert = env_str("HUGGINGGPT_GATEWAY_TLS_CERT", "", env)
+        key = env_str("HUGGINGGPT_GATEWAY_TLS_KEY", "", env)
+        if bool(cert) != bool(key):
+            raise SettingsError(
+                "set both HUGGINGGPT_GATEWAY_TLS_CERT and HUGGINGGPT_GATEWAY_TLS_KEY, or neither"
+            )
+        for name, value in (("HUGGINGGPT_GATEWAY_TLS_CERT", cert), ("HUGGINGGPT_GATEWAY_TLS_KEY", key)):
+            if value and not Path(value).is_file():
+                raise SettingsError(f"{name} names {value!r}, which is not a readable file")
+        config = cls(
+            listen=env_str("HUGGINGGPT_GATEWAY_LISTEN", cls.listen, env),
+            metrics_port=env_int("HUGGINGGPT_GATEWAY_METRICS_PORT", 0, env),
+            planner_address=env_str("HUGGINGGPT_PLANNER_ADDRESS", cls.planner_address, env),
+            selector_address=env_str("HUGGINGGPT_SELECTOR_ADDRESS", cls.selector_address, env),
+            executor_address=env_str("HUGGINGGPT_EXECUTOR_ADDRESS", cls.executor_address, env),
+            responder_address=env_str("HUGGINGGPT_RESPONDER_ADDRESS", cls.responder_address, env),
+            artifact_dir=Path(env_str("HUGGINGGPT_ARTIFACT_DIR", str(cls.artifact_dir), env)),
+            artifact_max_bytes=env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", cls.artifact_max_bytes, env),
+            session_store=env_str("HUGGINGGPT_SESSION_STORE", cls.session_store, env),
+            history_messages=env_int("HUGGINGGPT_GATEWAY_HISTORY_MESSAGES", cls.history_messages, env),
+            request_timeout_seconds=env_float(
+                "HUGGINGGPT_GATEWAY_REQUEST_TIMEOUT_SECONDS", cls.request_timeout_seconds, env
+            ),
+            task_timeout_seconds=env_float("HUGGINGGPT_GATEWAY_TASK_TIMEOUT_SECONDS", 0.0, env),
+            stream_execution=env_bool("HUGGINGGPT_GATEWAY_STREAM_EXECUTION", True, env),
+            respond_to_direct_answers=env_bool("HUGGINGGPT_GATEWAY_RESPOND_TO_DIRECT_ANSWERS", False, env),
+            tls_cert=Path(cert) if cert else None,
+            tls_key=Path(key) if key else None,
+            auth_token=env_str("HUGGINGGPT_GATEWAY_AUTH_TOKEN", "", env),
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """Rejects values that cannot work."""
+        if self.request_timeout_seconds <= 0:
+            raise SettingsError("HUGGINGGPT_GATEWAY_REQUEST_TIMEOUT_SECONDS must be positive")
+        if self.artifact_max_bytes <= 0:
+            raise SettingsError("HUGGINGGPT_ARTIFACT_MAX_BYTES must be positive")
+        if self.history_messages < 0:
+            raise SettingsError("HUGGINGGPT_GATEWAY_HISTORY_MESSAGES must be zero or more")
+        if not self.session_store.startswith(("sqlite://", "redis://", "rediss://", "memory://")):
+            raise SettingsError(
+                "HUGGINGGPT_SESSION_STORE must be sqlite:///PATH, redis://HOST:PORT/DB or memory://, "
+                f"got {self.session_store!r}"
+            )
+

@@ -1,0 +1,199 @@
+"""Conversation sessions kept outside the gateway process: an SQLite file by default, or Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from hugginggpt.domain import Artifact, Kind
+from hugginggpt.errors import InvalidRequest, NotFound
+from hugginggpt.settings import SettingsError
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message of a conversation, with the files it carried (user uploads or generated outputs)."""
+
+    role: str  # "user" or "assistant"
+    content: str
+    attachments: tuple[Artifact, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "role": self.role,
+            "content": self.content,
+            "attachments": [
+                {"uri": a.uri, "name": a.name, "media_type": a.media_type, "size_bytes": a.size_bytes,
+                 "kind": a.kind.value}
+                for a in self.attachments
+            ],
+        }, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> StoredMessage:
+        data = json.loads(raw)
+        return cls(data["role"], data["content"], tuple(
+            Artifact(a["uri"], a["name"], a["media_type"], int(a["size_bytes"]), Kind(a["kind"]))
+            for a in data.get("attachments", ())
+        ))
+
+
+def check_session_id(session_id: str) -> str:
+    """The id itself; InvalidRequest when it could not have come from this gateway."""
+    if not _SESSION_ID.match(session_id):
+        raise InvalidRequest("session_id must be 1-64 letters, digits, '-' or '_' (as returned by Chat)")
+    return session_id
+
+
+def _unknown(session_id: str) -> NotFound:
+    return NotFound(f"session {session_id} does not exist; leave session_id empty to start a new one")
+
+
+class SessionStore(Protocol):
+    """Where conversations live; every method is safe to call from several gateway replicas."""
+
+    async def create(self) -> str: ...
+    async def exists(self, session_id: str) -> bool: ...
+    async def messages(self, session_id: str) -> list[StoredMessage]: ...
+    async def append(self, session_id: str, messages: list[StoredMessage]) -> None: ...
+    async def close(self) -> None: ...
+
+
+class SqliteSessionStore:
+    """Sessions in one SQLite file (WAL mode, so several processes on one host can share it)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0, isolation_level=None)
+        self._lock = asyncio.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS messages (session_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+            "body TEXT NOT NULL, PRIMARY KEY (session_id, seq))"
+        )
+
+    async def _run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        async with self._lock:
+            return await asyncio.to_thread(lambda: self._db.execute(sql, params).fetchall())
+
+    async def create(self) -> str:
+        session_id = uuid.uuid4().hex
+        await self._run("INSERT INTO sessions (id, created) VALUES (?, ?)", session_id, time.time())
+        return session_id
+
+    async def exists(self, session_id: str) -> bool:
+        return bool(await self._run("SELECT 1 FROM sessions WHERE id = ?", session_id))
+
+    async def messages(self, session_id: str) -> list[StoredMessage]:
+        if not await self.exists(session_id):
+            raise _unknown(session_id)
+        rows = await self._run("SELECT body FROM messages WHERE session_id = ? ORDER BY seq", session_id)
+        return [StoredMessage.from_json(body) for (body,) in rows]
+
+    async def append(self, session_id: str, messages: list[StoredMessage]) -> None:
+        def write() -> None:
+            with self._db:  # one transaction: both messages of a turn, or neither
+                self._db.execute("BEGIN IMMEDIATE")
+                (top,) = self._db.execute(
+                    "SELECT COALESCE(MAX(seq), -1) FROM messages WHERE session_id = ?", (session_id,)
+                ).fetchone()
+                self._db.executemany(
+                    "INSERT INTO messages (session_id, seq, body) VALUES (?, ?, ?)",
+                    [(session_id, top + 1 + i, m.to_json()) for i, m in enumerate(messages)],
+                )
+
+        if not await self.exists(session_id):
+            raise _unknown(session_id)
+        async with self._lock:
+            await asyncio.to_thread(write)
+
+    async def close(self) -> None:
+        self._db.close()
+
+
+class RedisSessionStore:
+    """Sessions in Redis: a marker key and a list of JSON messages per session."""
+
+    def __init__(self, url: str, prefix: str = "hugginggpt:session:") -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url)
+        self._prefix = prefix
+
+    def _keys(self, session_id: str) -> tuple[str, str]:
+        return f"{self._prefix}{session_id}", f"{self._prefix}{session_id}:messages"
+
+    async def create(self) -> str:
+        session_id = uuid.uuid4().hex
+        await self._redis.set(self._keys(session_id)[0], str(time.time()))
+        return session_id
+
+    async def exists(self, session_id: str) -> bool:
+        return bool(await self._redis.exists(self._keys(session_id)[0]))
+
+    async def messages(self, session_id: str) -> list[StoredMessage]:
+        if not await self.exists(session_id):
+            raise _unknown(session_id)
+        raws = await self._redis.lrange(self._keys(session_id)[1], 0, -1)
+        return [StoredMessage.from_json(raw) for raw in raws]
+
+    async def append(self, session_id: str, messages: list[StoredMessage]) -> None:
+        if not await self.exists(session_id):
+            raise _unknown(session_id)
+        if messages:
+            await self._redis.rpush(self._keys(session_id)[1], *[m.to_json() for m in messages])
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class MemorySessionStore:
+    """Sessions in this process only (tests and throwaway runs; a restart loses them)."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, list[StoredMessage]] = {}
+
+    async def create(self) -> str:
+        session_id = uuid.uuid4().hex
+        self._sessions[session_id] = []
+        return session_id
+
+    async def exists(self, session_id: str) -> bool:
+        return session_id in self._sessions
+
+    async def messages(self, session_id: str) -> list[StoredMessage]:
+        if session_id not in self._sessions:
+            raise _unknown(session_id)
+        return list(self._sessions[session_id])
+
+    async def append(self, session_id: str, messages: list[StoredMessage]) -> None:
+        if session_id not in self._sessions:
+            raise _unknown(session_id)
+        self._sessions[session_id].extend(messages)
+
+    async def close(self) -> None:
+        return None
+
+
+def open_store(url: str) -> SessionStore:
+    """The store a URL names: sqlite:///relative.db, sqlite:////absolute.db, redis://host:port/db, memory://."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise SettingsError("HUGGINGGPT_SESSION_STORE sqlite URL needs a file path: sqlite:///sessions.db")
+        return SqliteSessionStore(Path(path))
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisSessionStore(url)
+    if url == "memory://":
+        return MemorySessionStore()
+    raise SettingsError(f"HUGGINGGPT_SESSION_STORE {url!r} is not sqlite:///PATH, redis://HOST:PORT/DB or memory://")

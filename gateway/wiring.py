@@ -1,0 +1,53 @@
+"""Builds the gateway from its settings: stores, stage clients, pipeline, servicer, server spec."""
+
+from __future__ import annotations
+
+import grpc
+from opentelemetry import trace
+
+from gateway.auth import BearerTokenInterceptor
+from gateway.clients import StageClients
+from gateway.config import GatewayConfig
+from gateway.conversation import Conversations, TurnLimits
+from gateway.pipeline import Pipeline, PipelineOptions
+from gateway.servicer import GatewayServicer
+from gateway.sessions import open_store
+from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.server import ServerSpec
+from hugginggpt.v1 import gateway_pb2, gateway_pb2_grpc
+
+SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
+
+
+def server_credentials(config: GatewayConfig) -> grpc.ServerCredentials | None:
+    """TLS credentials when a certificate and key are configured."""
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    return grpc.ssl_server_credentials([(config.tls_key.read_bytes(), config.tls_cert.read_bytes())])
+
+
+def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> ServerSpec:
+    """Everything the gateway needs, created once; the spec's on_stop hooks close it all."""
+    artifacts = ArtifactStore(config.artifact_dir, config.artifact_max_bytes)
+    sessions = open_store(config.session_store)
+    stages = StageClients(config)
+    pipeline = Pipeline(
+        stages,
+        PipelineOptions(
+            config.stream_execution, config.respond_to_direct_answers, config.task_timeout_seconds
+        ),
+        tracer or trace.get_tracer("gateway"),
+    )
+    conversations = Conversations(
+        pipeline, sessions, artifacts, TurnLimits(config.request_timeout_seconds, config.history_messages)
+    )
+    servicer = GatewayServicer(conversations, stages, artifacts)
+    return ServerSpec(
+        listen=config.listen,
+        service_names=[SERVICE_NAME],
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server),
+        metrics_port=config.metrics_port,
+        on_stop=[stages.close, sessions.close],
+        interceptors=[BearerTokenInterceptor(config.auth_token)] if config.auth_token else [],
+        credentials=server_credentials(config),
+    )
