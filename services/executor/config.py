@@ -26,10 +26,12 @@ class ExecutorConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ExecutorConfig:
-        mode = env_str("HUGGINGGPT_EXECUTOR_INFERENCE_MODE", "hybrid", env).strip().lower()
+        # The deployment's mode, shared with the router: hosted inference only makes sense with a token.
+        default_mode = "hybrid" if env_str("HUGGINGGPT_HF_TOKEN", "", env) else "local"
+        mode = env_str("HUGGINGGPT_INFERENCE_MODE", default_mode, env).strip().lower()
         if mode not in {m.value for m in Mode}:
             raise SettingsError(
-                "environment variable HUGGINGGPT_EXECUTOR_INFERENCE_MODE must be local, huggingface "
+                "environment variable HUGGINGGPT_INFERENCE_MODE must be local, huggingface "
                 f"or hybrid, got {mode!r}")
         config = cls(
             listen=env_str("HUGGINGGPT_EXECUTOR_LISTEN", "127.0.0.1:50053", env),
