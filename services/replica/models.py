@@ -7,12 +7,13 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, NotFound, ResourceExhausted
 from services.replica.backends import backend_for
-from services.replica.backends.base import BackendContext, Handle, Outcome
+from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
 from services.replica.batching import DynamicBatcher
 from services.replica.catalog import Catalog, Entry
 from services.replica.errors import ModelBroken
@@ -58,7 +59,9 @@ class ModelManager:
         max_batch: int,
         max_delay_s: float,
         batching: bool,
+        resolve: Callable[[str], Backend] = backend_for,
     ) -> None:
+        self._resolve = resolve
         self.catalog, self.ctx, self.pool = catalog, ctx, pool
         self.budget_bytes = budget_bytes
         self.max_batch, self.max_delay_s, self.batching = max_batch, max_delay_s, batching
@@ -140,7 +143,7 @@ class ModelManager:
         loop = asyncio.get_running_loop()
         before = resident_bytes()
         try:
-            backend = backend_for(entry.backend)
+            backend = self._resolve(entry.backend)
             handle = await loop.run_in_executor(self.pool, backend.load, entry.model_id, task_type, self.ctx)
         except HuggingGPTError as exc:
             self._remember_failure(entry, exc)

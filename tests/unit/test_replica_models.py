@@ -1,0 +1,142 @@
+"""Unit tests of the replica's model manager: lazy loading, LRU eviction, errors that stay per model."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import pytest
+
+from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, NotFound
+from services.replica.backends.base import Backend, BackendContext, Handle
+from services.replica.catalog import DEBUG_SLEEP, Catalog, Entry
+from services.replica.models import MB, ModelManager
+from services.replica.results import Input, Request, Result
+
+
+class FakeHandle(Handle):
+    def __init__(self, model_id: str, size_mb: int, batch: int) -> None:
+        self.model_id, self.memory_bytes, self.max_batch = model_id, size_mb * MB, batch
+        self.closed = False
+        self.calls: list[int] = []
+
+    def predict_one(self, request: Request) -> Result:
+        if request.inputs and request.inputs[0].text == "raise":
+            raise ZeroDivisionError("division by zero inside the model")
+        return Result(text=f"{self.model_id}:{request.inputs[0].text}")
+
+    def predict(self, batch: list[Request]) -> list:  # type: ignore[type-arg]
+        self.calls.append(len(batch))
+        return super().predict(batch)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeBackend(Backend):
+    def __init__(self) -> None:
+        self.loads: list[str] = []
+        self.handles: dict[str, FakeHandle] = {}
+
+    def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
+        self.loads.append(model_id)
+        if model_id == "broken":
+            raise RuntimeError("weights file is truncated")
+        handle = FakeHandle(model_id, 100, batch=8 if model_id == "batchy" else 1)
+        self.handles[model_id] = handle
+        return handle
+
+
+def _manager(tmp_path: Path, budget_mb: int = 250) -> tuple[ModelManager, FakeBackend]:
+    backend = FakeBackend()
+    ids = ["a", "b", "c", "broken", "batchy"]
+    catalog = Catalog([Entry(i, ("text-generation",), "fake", 100) for i in ids], allow_any=False)
+    ctx = BackendContext(ArtifactStore(tmp_path, MB))
+    manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.01, True, lambda _n: backend)
+    return manager, backend
+
+
+def _req(model: str, text: str = "hi", task: str = "text-generation") -> Request:
+    return Request(model, task, (Input("text", text=text),))
+
+
+async def test_models_load_lazily_on_first_use_only(tmp_path: Path) -> None:
+    manager, backend = _manager(tmp_path)
+    assert backend.loads == [] and not any(s.loaded for s in manager.states())
+    assert (await manager.predict(_req("a"))).text == "a:hi"  # type: ignore[union-attr]
+    await manager.predict(_req("a"))
+    assert backend.loads == ["a"]
+
+
+async def test_least_recently_used_model_is_evicted_over_budget(tmp_path: Path) -> None:
+    manager, backend = _manager(tmp_path, budget_mb=250)
+    await manager.predict(_req("a"))
+    await manager.predict(_req("b"))
+    await manager.predict(_req("a"))  # a is now more recent than b
+    await manager.predict(_req("c"))
+    loaded = {s.model_id for s in manager.states() if s.loaded}
+    assert loaded == {"a", "c"}
+    assert backend.handles["b"].closed
+
+
+async def test_concurrent_first_requests_load_once(tmp_path: Path) -> None:
+    manager, backend = _manager(tmp_path)
+    await asyncio.gather(*(manager.predict(_req("a")) for _ in range(5)))
+    assert backend.loads == ["a"]
+
+
+async def test_batchable_models_get_batches(tmp_path: Path) -> None:
+    manager, backend = _manager(tmp_path)
+    await manager.ensure("batchy")
+    await asyncio.gather(*(manager.predict(_req("batchy", str(i))) for i in range(16)))
+    assert max(backend.handles["batchy"].calls) > 1
+
+
+async def test_broken_model_is_unavailable_but_others_serve(tmp_path: Path) -> None:
+    manager, _ = _manager(tmp_path)
+    with pytest.raises(HuggingGPTError) as caught:
+        await manager.predict(_req("broken"))
+    assert caught.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "truncated" in caught.value.message
+    state = next(s for s in manager.states() if s.model_id == "broken")
+    assert not state.loaded and "truncated" in state.error
+    assert (await manager.predict(_req("a"))).text == "a:hi"  # type: ignore[union-attr]
+
+
+async def test_model_that_raises_fails_that_request_only(tmp_path: Path) -> None:
+    manager, _ = _manager(tmp_path)
+    outcome = await manager.predict(_req("a", "raise"))
+    assert isinstance(outcome, ModelFailed) and "ZeroDivisionError" in outcome.message
+    assert (await manager.predict(_req("a"))).text == "a:hi"  # type: ignore[union-attr]
+
+
+async def test_unknown_model_id_is_not_found(tmp_path: Path) -> None:
+    manager, _ = _manager(tmp_path)
+    with pytest.raises(NotFound, match="not served"):
+        await manager.predict(_req("nobody/nothing"))
+
+
+async def test_task_the_model_does_not_serve_is_invalid(tmp_path: Path) -> None:
+    manager, _ = _manager(tmp_path)
+    with pytest.raises(InvalidRequest, match="serves text-generation"):
+        await manager.predict(_req("a", task="image-classification"))
+
+
+async def test_unload_frees_and_reports(tmp_path: Path) -> None:
+    manager, backend = _manager(tmp_path)
+    await manager.predict(_req("a"))
+    assert await manager.unload("a") is True
+    assert await manager.unload("a") is False
+    assert backend.handles["a"].closed
+
+
+def test_debug_model_is_listed_only_when_enabled() -> None:
+    assert DEBUG_SLEEP not in {e.model_id for e in Catalog.default(debug_models=False).entries()}
+    listed = {e.model_id for e in Catalog.default(debug_models=True).entries()}
+    assert DEBUG_SLEEP in listed and "openai/whisper-tiny.en" in listed
+    assert "google/mediapipe-pose" not in listed  # served by the mediapipe replica
+    with pytest.raises(NotFound):
+        Catalog.default(debug_models=False).get(DEBUG_SLEEP)
