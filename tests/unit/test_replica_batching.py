@@ -24,8 +24,10 @@ class Recorder:
         await asyncio.sleep(self.delay)
         if self.crash:
             raise RuntimeError("boom")
-        return [InvalidRequest("bad") if r.inputs[0].text == self.fail_on else Result(text=r.inputs[0].text or "")
-                for r in batch]
+        return [
+            InvalidRequest("bad") if r.inputs[0].text == self.fail_on else Result(text=r.inputs[0].text or "")
+            for r in batch
+        ]
 
 
 async def test_concurrent_requests_are_batched_and_answered_in_order() -> None:

@@ -41,8 +41,13 @@ def _run(handle: Any, *requests: Request) -> list[Any]:
 
 def test_question_answering_puts_context_and_question_in_the_prompt(tmp_path: Path) -> None:
     handle, llm = _expert(tmp_path, " $42.50 ")
-    req = Request(EXPERT, "question-answering", (Input("text", text="What is the total?"),
-                                                 Input("text", text="Invoice 2024-117: total $42.50")), {}, 3.0)
+    req = Request(
+        EXPERT,
+        "question-answering",
+        (Input("text", text="What is the total?"), Input("text", text="Invoice 2024-117: total $42.50")),
+        {},
+        3.0,
+    )
     (result,) = _run(handle, req)
     assert isinstance(result, Result) and result.text == "$42.50"
     prompt = llm.calls[0]["messages"][1]["content"]
@@ -52,7 +57,9 @@ def test_question_answering_puts_context_and_question_in_the_prompt(tmp_path: Pa
 
 def test_translation_target_language_comes_from_parameters(tmp_path: Path) -> None:
     handle, llm = _expert(tmp_path, "Bonjour")
-    _run(handle, Request(EXPERT, "translation", (Input("text", text="Hello"),), {"target_language": "French"}))
+    _run(
+        handle, Request(EXPERT, "translation", (Input("text", text="Hello"),), {"target_language": "French"})
+    )
     assert "into French" in llm.calls[0]["messages"][1]["content"]
 
 
@@ -91,9 +98,16 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "movie", "the", "was"]
     (root / "vocab.txt").write_text("\n".join(words) + "\n")
     BertTokenizerFast(vocab_file=str(root / "vocab.txt")).save_pretrained(root)
-    config = BertConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=64,
-                        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})
+    config = BertConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+    )
     BertForSequenceClassification(config).save_pretrained(root)
     return root
 
@@ -101,10 +115,16 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_transformers_path_serves_a_local_model(tmp_path: Path, tiny_model: Path) -> None:
     ctx = BackendContext(ArtifactStore(tmp_path, 1 << 20), local_model_roots=(str(tiny_model.parent),))
     handle = backend_for("transformers").load(str(tiny_model), "text-classification", ctx)
-    good, image_for_text = handle.predict([
-        Request(str(tiny_model), "text-classification", (Input("text", text="the movie was good"),)),
-        Request(str(tiny_model), "text-classification", (Input("image", uri="artifact://abcdefghijklmnopqr/a.png"),)),
-    ])
+    good, image_for_text = handle.predict(
+        [
+            Request(str(tiny_model), "text-classification", (Input("text", text="the movie was good"),)),
+            Request(
+                str(tiny_model),
+                "text-classification",
+                (Input("image", uri="artifact://abcdefghijklmnopqr/a.png"),),
+            ),
+        ]
+    )
     assert isinstance(good, Result) and good.labels[0].label in {"NEGATIVE", "POSITIVE"}
     assert 0.0 <= good.labels[0].score <= 1.0
     assert isinstance(image_for_text, InvalidRequest)

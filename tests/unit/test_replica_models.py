@@ -55,7 +55,9 @@ def _manager(tmp_path: Path, budget_mb: int = 250) -> tuple[ModelManager, FakeBa
     ids = ["a", "b", "c", "broken", "batchy"]
     catalog = Catalog([Entry(i, ("text-generation",), "fake", 100) for i in ids], allow_any=False)
     ctx = BackendContext(ArtifactStore(tmp_path, MB))
-    manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.01, True, lambda _n: backend)
+    manager = ModelManager(
+        catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.01, True, lambda _n: backend
+    )
     return manager, backend
 
 
