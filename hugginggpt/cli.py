@@ -14,7 +14,10 @@ from hugginggpt.launcher import Stack, StackSettings
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Sub-tools with their own argument parsers take the rest of the command line as it is.
-    delegated = {("eval", "plan"): "services.planner.evaluation", ("catalog", "refresh"): "services.selector.catalog_refresh"}
+    delegated = {
+        ("eval", "plan"): "services.planner.evaluation",
+        ("catalog", "refresh"): "services.selector.catalog_refresh",
+    }
     if len(argv) >= 2 and (argv[0], argv[1]) in delegated:
         return int(importlib.import_module(delegated[(argv[0], argv[1])]).main(argv[2:]))
     args = _parser().parse_args(argv)
