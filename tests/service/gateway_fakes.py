@@ -199,8 +199,9 @@ class Stack:
 
     def __init__(self, tmp: Path, **config: Any) -> None:
         self.script, self.record = Script(), Record()
-        self.config = GatewayConfig(artifact_dir=tmp / "artifacts",
-                                    session_store=f"sqlite:///{tmp / 'sessions.db'}", **config)
+        defaults: dict[str, Any] = {"artifact_dir": tmp / "artifacts",
+                                    "session_store": f"sqlite:///{tmp / 'sessions.db'}"}
+        self.config = GatewayConfig(**{**defaults, **config})
         self.servers: list[grpc.aio.Server] = []
         self.gateway: grpc.aio.Server | None = None
         self.gateway_port = 0
