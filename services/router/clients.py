@@ -69,8 +69,10 @@ class ReplicaClients:
 
 def _translate(exc: grpc.aio.AioRpcError, address: str) -> Exception:
     code = exc.code()
-    if code == grpc.StatusCode.UNAVAILABLE:
-        return ReplicaGone(f"{address}: {exc.details()}")
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+        # The connection broke or the replica cancelled the call while stopping: it did not finish there.
+        # (The router's own caller cancelling arrives as asyncio.CancelledError, never as this.)
+        return ReplicaGone(f"{address}: {code.name}: {exc.details()}")
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         return ReplicaBusy(f"{address}: {exc.details()}")
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
-from huggingface_hub import AsyncInferenceClient
+from huggingface_hub import AsyncInferenceClient, is_offline_mode
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 
 from hugginggpt.artifacts import ArtifactStore
@@ -226,7 +226,8 @@ class HostedInference:
 
     @property
     def available(self) -> bool:
-        return bool(self._token)
+        """Configured with a token, and huggingface_hub is not in offline mode (HF_HUB_OFFLINE)."""
+        return bool(self._token) and not is_offline_mode()
 
     def model_url(self, model_id: str, task_type: str) -> str:
         """The URL the hosted API serves the model at (given as a URL, the client makes no Hub lookups)."""

@@ -289,7 +289,7 @@ class Router:
         if self._hosted is None or not self._hosted.available:
             raise Unavailable(
                 f"hosted inference is not configured, so {inference.model_id} cannot run in huggingface "
-                "mode; set HUGGINGGPT_HF_TOKEN, or use local mode"
+                "mode; set HUGGINGGPT_HF_TOKEN (and unset HF_HUB_OFFLINE), or use local mode"
             )
         if reason is not None:
             metrics.HOSTED_FALLBACKS.labels(reason).inc()
