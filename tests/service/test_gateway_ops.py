@@ -26,9 +26,9 @@ async def test_bearer_token_is_required_except_for_health(tmp_path: Path) -> Non
         stack.script.direct_answer = "hi"
         for client in (GatewayClient(stack.address), GatewayClient(stack.address, token="wrong")):
             async with client:
-                for call in (lambda: client.session("feedfacefeedface"), lambda: client.upload(__file__)):
+                for call in (client.session("feedfacefeedface"), client.upload(__file__)):
                     with pytest.raises(grpc.aio.AioRpcError) as caught:
-                        await call()
+                        await call
                     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
                 with pytest.raises(grpc.aio.AioRpcError) as caught:
                     [e async for e in client.chat("hello")]

@@ -1,0 +1,130 @@
+"""The gateway's pipeline against plain-object stages: never drops a task, refuses inconsistent stages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+
+from gateway.pipeline import Outcome, Pipeline, PipelineOptions, Turn
+from hugginggpt.errors import HuggingGPTError, Unavailable
+from hugginggpt.v1 import common_pb2 as pb
+from hugginggpt.v1 import executor_pb2, planner_pb2, responder_pb2, selector_pb2
+
+
+def task(task_id: int, task_type: str = "summarization") -> pb.Task:
+    return pb.Task(id=task_id, type=task_type, arguments=[pb.Argument(name="text", literal="x")])
+
+
+class Stages:
+    """Scripted stages; each attribute says what the next call returns."""
+
+    def __init__(self) -> None:
+        self.plan_messages: list[planner_pb2.StreamPlanResponse] = []
+        self.report: set[int] | None = None  # task ids the executor reports; None = all
+        self.selects: list[selector_pb2.SelectRequest] = []
+        self.answer_done = True
+
+    async def stream_plan(self, request: Any, timeout: float) -> AsyncIterator[Any]:
+        for message in self.plan_messages:
+            yield message
+
+    async def select(self, request: selector_pb2.SelectRequest, timeout: float) -> Any:
+        self.selects.append(request)
+        if request.defer_undecided:
+            return selector_pb2.SelectResponse()
+        return selector_pb2.SelectResponse(selections=[
+            pb.Selection(task_id=t.id, chosen=pb.ModelCandidate(model_id="m")) for t in request.tasks])
+
+    async def execute_stream(self, requests: AsyncIterator[Any], timeout: float) -> AsyncIterator[Any]:
+        async for item in requests:
+            if item.WhichOneof("item") == "task" and (self.report is None or item.task.task.id in self.report):
+                yield executor_pb2.ExecuteStreamResponse(event=executor_pb2.TaskEvent(
+                    task_id=item.task.task.id, state=executor_pb2.TASK_STATE_SUCCEEDED))
+
+    async def execute(self, request: Any, timeout: float) -> AsyncIterator[Any]:
+        for t in request.tasks:
+            yield executor_pb2.ExecuteResponse(event=executor_pb2.TaskEvent(
+                task_id=t.id, state=executor_pb2.TASK_STATE_SUCCEEDED))
+
+    async def respond(self, request: Any, timeout: float) -> AsyncIterator[Any]:
+        yield responder_pb2.RespondResponse(delta="ok")
+        if self.answer_done:
+            yield responder_pb2.RespondResponse(done=responder_pb2.RespondDone(answer="ok"))
+
+
+def streamed(*tasks: pb.Task, final: list[pb.Task] | None = None) -> list[planner_pb2.StreamPlanResponse]:
+    plan = planner_pb2.PlanResponse(plan=pb.Plan(tasks=final if final is not None else list(tasks)))
+    return [*[planner_pb2.StreamPlanResponse(task=t) for t in tasks], planner_pb2.StreamPlanResponse(plan=plan)]
+
+
+async def run(stages: Stages, **options: Any) -> tuple[list[Any], Outcome]:
+    pipeline = Pipeline(stages, PipelineOptions(**options), trace.NoOpTracer())  # type: ignore[arg-type]
+    turn = Turn([pb.Message(role=pb.ROLE_USER, content="go")], 0, asyncio.get_running_loop().time() + 5)
+    outcome = Outcome()
+    events = [e async for e in pipeline.chat(turn, outcome)]
+    return events, outcome
+
+
+async def test_a_task_the_executor_never_reports_is_failed_not_dropped() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1), task(2))
+    stages.report = {1}
+    _, outcome = await run(stages)
+    states = {r.task_id: (r.state, r.reason) for r in outcome.ordered_results()}
+    assert states[1][0] == executor_pb2.TASK_STATE_SUCCEEDED
+    assert states[2] == (executor_pb2.TASK_STATE_FAILED, "the executor finished without reporting this task")
+    assert outcome.summary(0.0).tasks_failed == 1
+
+
+async def test_all_undecided_tasks_go_into_one_select_call() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1), task(2), task(3))
+    await run(stages)
+    batches = [r for r in stages.selects if not r.defer_undecided]
+    assert len(batches) == 1 and [t.id for t in batches[0].tasks] == [1, 2, 3]
+
+
+async def test_tasks_only_in_the_final_plan_are_selected_and_run() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(final=[task(1), task(2)])
+    _, outcome = await run(stages)
+    assert [r.task_id for r in outcome.ordered_results()] == [1, 2]
+
+
+async def test_a_streamed_task_changed_after_it_started_is_an_error() -> None:
+    class Deciding(Stages):
+        async def select(self, request: selector_pb2.SelectRequest, timeout: float) -> Any:
+            return selector_pb2.SelectResponse(selections=[
+                pb.Selection(task_id=t.id, chosen=pb.ModelCandidate(model_id="m")) for t in request.tasks])
+
+    stages = Deciding()
+    stages.plan_messages = streamed(task(1), final=[task(1, "translation")])
+    with pytest.raises(HuggingGPTError, match="changed it in its final plan"):
+        await run(stages)
+
+
+async def test_a_planner_stream_without_a_plan_is_unavailable() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1))[:-1]
+    with pytest.raises(Unavailable, match="without a plan"):
+        await run(stages)
+
+
+async def test_an_unfinished_answer_is_unavailable() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1))
+    stages.answer_done = False
+    with pytest.raises(Unavailable, match="without a finished answer"):
+        await run(stages)
+
+
+async def test_unary_execution_sends_the_whole_plan() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1), task(2))
+    events, outcome = await run(stages, stream_execution=False)
+    assert outcome.answer == "ok" and len(outcome.ordered_results()) == 2
+    assert events[-1].answer_delta == "ok"
