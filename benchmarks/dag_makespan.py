@@ -82,13 +82,14 @@ class FakeRouter(router_pb2_grpc.ModelRouterServiceServicer):
 
 
 async def serve_fake(role: str, port: int, peer: str) -> None:
-    if role == "replica":
-        servicer, add, name = FakeReplica(), replica_pb2_grpc.add_ModelReplicaServiceServicer_to_server, (
-            "hugginggpt.v1.ModelReplicaService")
-    else:
-        servicer, add, name = FakeRouter(peer), router_pb2_grpc.add_ModelRouterServiceServicer_to_server, (
-            "hugginggpt.v1.ModelRouterService")
-    server, _, _ = build_server(ServerSpec(f"127.0.0.1:{port}", [name], lambda s: add(servicer, s)))
+    def register(server: grpc.aio.Server) -> None:
+        if role == "replica":
+            replica_pb2_grpc.add_ModelReplicaServiceServicer_to_server(FakeReplica(), server)
+        else:
+            router_pb2_grpc.add_ModelRouterServiceServicer_to_server(FakeRouter(peer), server)
+
+    name = "hugginggpt.v1.ModelReplicaService" if role == "replica" else "hugginggpt.v1.ModelRouterService"
+    server, _, _ = build_server(ServerSpec(f"127.0.0.1:{port}", [name], register))
     await server.start()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import cast
 
 import pytest
 
@@ -178,7 +179,7 @@ async def test_cancelling_the_request_cancels_running_tasks() -> None:
     backend = ScriptedBackend()
     backend.delays["slow"] = 10
     items = [item(1, model="slow"), item(2, model="slow")]
-    stream = executor(backend).execute(items, RunOptions(mode=Mode.LOCAL))
+    stream = cast(AsyncGenerator[TaskEvent, None], executor(backend).execute(items, RunOptions(mode=Mode.LOCAL)))
     first = await anext(stream)
     assert first.state == TaskState.STARTED
     await asyncio.sleep(0.05)
