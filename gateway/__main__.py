@@ -11,13 +11,18 @@ from hugginggpt.server import run
 from hugginggpt.settings import env_str
 
 
+async def serve(config: GatewayConfig, traces: tracing.Tracing) -> None:
+    # Channels belong to the loop that creates them, so everything is built inside the running loop.
+    spec = build_spec(config, traces.tracer("gateway"))
+    spec.on_stop.append(traces.shutdown)
+    await run(spec)
+
+
 def main() -> None:
     logs.configure("gateway", env_str("HUGGINGGPT_LOG_LEVEL", "INFO"))
     config = GatewayConfig.from_env()
     traces = tracing.setup("gateway")  # before any server or channel exists, so both are instrumented
-    spec = build_spec(config, traces.tracer("gateway"))
-    spec.on_stop.append(traces.shutdown)
-    asyncio.run(run(spec))
+    asyncio.run(serve(config, traces))
 
 
 if __name__ == "__main__":

@@ -129,7 +129,19 @@ async def test_stage_errors_keep_their_code_and_message(
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await collect(stack)
     assert caught.value.code() == code
-    assert caught.value.details() == f"{stage} says no"
+    assert f"{stage} says no" in (caught.value.details() or "")
+    if code == grpc.StatusCode.UNAVAILABLE:
+        assert "the selector at 127.0.0.1:" in (caught.value.details() or "")
+
+
+async def test_a_stage_that_is_down_is_named_in_a_quick_unavailable(stack: Stack) -> None:
+    await stack.servers[0].stop(None)  # the planner
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await collect(stack)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "the planner at 127.0.0.1:" in (caught.value.details() or "")
+    assert asyncio.get_running_loop().time() - started < 5
 
 
 async def test_client_cancel_cancels_the_executor(stack: Stack) -> None:
