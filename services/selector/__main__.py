@@ -1,0 +1,43 @@
+"""Runs the selector service: `python -m services.selector`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hugginggpt import logs
+from hugginggpt.llm import LlmClient
+from hugginggpt.server import ServerSpec, run
+from hugginggpt.tasktypes import load_task_types
+from hugginggpt.v1 import selector_pb2, selector_pb2_grpc
+from services.selector.catalog import load_catalog
+from services.selector.clients import RouterClient, offline_fallback
+from services.selector.config import OFFLINE, SelectorConfig
+from services.selector.deployments import DeploymentCache
+from services.selector.ranking import MiniLmEmbedder, Ranker
+from services.selector.selection import Selector
+from services.selector.servicer import SelectorServicer
+
+
+async def main() -> None:
+    logs.configure("selector")
+    config = SelectorConfig.from_env()
+    catalog = load_catalog(config.snapshot, OFFLINE, config.extra)
+    router = RouterClient(config.router_address)
+    llm = LlmClient(config.llm)
+    deployments = DeploymentCache(router.deployments, offline_fallback(OFFLINE), config.router_cache_seconds)
+    embedder = MiniLmEmbedder()
+    await asyncio.to_thread(embedder.embed, ["warm-up"])  # load the model before taking traffic
+    selector = Selector(catalog, Ranker(embedder), deployments, llm, load_task_types(), config.policy)
+    servicer = SelectorServicer(selector)
+    name = selector_pb2.DESCRIPTOR.services_by_name["SelectorService"].full_name
+    await run(ServerSpec(
+        listen=config.listen,
+        service_names=[name],
+        register=lambda server: selector_pb2_grpc.add_SelectorServiceServicer_to_server(servicer, server),
+        metrics_port=config.metrics_port,
+        on_stop=[router.close, llm.close],
+    ))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
