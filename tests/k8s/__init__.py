@@ -1,0 +1,1 @@
+"""Rules over the rendered Kubernetes objects and the Dockerfiles."""
