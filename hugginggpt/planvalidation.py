@@ -111,7 +111,9 @@ def _parse_task(item: dict[str, Any], index: int, resources: Resources, errors: 
         if slot not in SLOTS:
             errors.append(f"task {task_id}: argument {slot!r} is not one of {sorted(SLOTS)}")
             continue
-        args.append(parse_argument(slot, value, resources, errors, task_id))
+        # Several values of one slot (question-answering's context and question) come as a list.
+        for one in value if isinstance(value, list) else [value]:
+            args.append(parse_argument(slot, one, resources, errors, task_id))
     return Task(task_id, str(item.get("task", "")).strip(), tuple(deps), tuple(args))
 
 

@@ -1,0 +1,51 @@
+"""The planner's outbound dependencies, created once: the LLM client, token counter, embedder, demo bank."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hugginggpt.domain import TaskTypeSpec
+from hugginggpt.llm import LlmClient
+from services.planner.config import PlannerConfig
+from services.planner.demos import Demo, DemoBank, Embedder, MiniLmEmbedder
+from services.planner.planning import Planner
+from services.planner.prompting import Budget, PromptBuilder
+from services.planner.templates import load_demo_lines
+from services.planner.tokens import EndpointCounter, EstimatingCounter, TokenCounter
+
+
+@dataclass
+class PlannerDeps:
+    """What a planner process holds open; close() on shutdown."""
+
+    llm: LlmClient
+    planner: Planner
+
+    async def close(self) -> None:
+        await self.llm.close()
+
+
+def token_counter(config: PlannerConfig, llm: LlmClient) -> TokenCounter:
+    if config.use_tokenizer_endpoint:
+        return EndpointCounter(llm._client, config.llm.base_url)  # the openai client's own request method
+    return EstimatingCounter()
+
+
+def build_planner(
+    config: PlannerConfig,
+    known_types: Mapping[str, TaskTypeSpec],
+    *,
+    embedder: Embedder | None = None,
+    allow_direct_answer: bool = True,
+) -> PlannerDeps:
+    """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner."""
+    llm = LlmClient(config.llm)
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder or MiniLmEmbedder(),
+                    max_demos=config.max_demos)
+    budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
+                    demo_tokens=config.demo_tokens)
+    prompts = PromptBuilder(bank, token_counter(config, llm), budget)
+    planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
+                      allow_direct_answer=allow_direct_answer)
+    return PlannerDeps(llm, planner)

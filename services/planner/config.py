@@ -1,0 +1,41 @@
+"""The planner's settings, read once from the environment (fails fast with the variable's name)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hugginggpt.llm import LlmSettings
+from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """Where the planner listens, its LLM, and its prompting and repair limits."""
+
+    listen: str
+    metrics_port: int
+    llm: LlmSettings
+    repair_rounds: int
+    demo_tokens: int
+    max_demos: int
+    max_answer_tokens: int
+    default_timeout_seconds: float
+    use_tokenizer_endpoint: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
+        rounds = env_int("HUGGINGGPT_PLANNER_REPAIR_ROUNDS", 2, env)
+        if not 0 <= rounds <= 10:
+            raise SettingsError(f"HUGGINGGPT_PLANNER_REPAIR_ROUNDS must be 0..10, got {rounds}")
+        return cls(
+            listen=env_str("HUGGINGGPT_PLANNER_LISTEN", "127.0.0.1:50051", env),
+            metrics_port=env_int("HUGGINGGPT_PLANNER_METRICS_PORT", 0, env),
+            llm=LlmSettings.from_env("planner", env),
+            repair_rounds=rounds,
+            demo_tokens=env_int("HUGGINGGPT_PLANNER_DEMO_TOKENS", 450, env),
+            max_demos=env_int("HUGGINGGPT_PLANNER_MAX_DEMOS", 4, env),
+            max_answer_tokens=env_int("HUGGINGGPT_PLANNER_MAX_ANSWER_TOKENS", 384, env),
+            default_timeout_seconds=env_float("HUGGINGGPT_PLANNER_TIMEOUT_SECONDS", 120.0, env),
+            use_tokenizer_endpoint=env_bool("HUGGINGGPT_PLANNER_TOKENIZE_ENDPOINT", True, env),
+        )

