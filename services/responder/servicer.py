@@ -1,0 +1,55 @@
+"""ResponderService: proto <-> domain translation around the Responder core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from google.protobuf import json_format
+
+from hugginggpt.convert import artifact_from_pb, plan_from_pb, usage_to_pb
+from hugginggpt.rpc import remaining
+from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
+from services.responder.outcomes import Outcome, Result
+from services.responder.responding import Done, Responder, Turn
+
+_ROLES = {common_pb2.ROLE_USER: "user", common_pb2.ROLE_ASSISTANT: "assistant", common_pb2.ROLE_SYSTEM: "system"}
+_STATES = {executor_pb2.TASK_STATE_SUCCEEDED: "succeeded", executor_pb2.TASK_STATE_FAILED: "failed",
+           executor_pb2.TASK_STATE_SKIPPED: "skipped", executor_pb2.TASK_STATE_STARTED: "unfinished"}
+
+
+def result_from_pb(m: common_pb2.TaskResult) -> Result:
+    return Result(
+        text=m.text,
+        labels=tuple((x.label, x.score) for x in m.labels),
+        detections=tuple((d.label, d.score) for d in m.detections),
+        entities=tuple((e.text, e.label) for e in m.entities),
+        keypoints=len(m.keypoints),
+        artifacts=tuple(artifact_from_pb(a) for a in m.artifacts),
+        vector_size=len(m.vector),
+        score=m.score if m.HasField("score") else None,
+        extra=json_format.MessageToDict(m.extra) if m.extra.fields else {},
+    )
+
+
+def outcome_from_pb(e: executor_pb2.TaskEvent) -> Outcome:
+    state = _STATES.get(e.state, "unfinished")
+    reason = e.reason or ("it never reported an end" if state == "unfinished" else "")
+    return Outcome(e.task_id, e.task_type, state, e.model_id, reason, result_from_pb(e.result))
+
+
+class ResponderServicer(responder_pb2_grpc.ResponderServiceServicer):
+    def __init__(self, responder: Responder) -> None:
+        self._responder = responder
+
+    async def Respond(self, request: responder_pb2.RespondRequest,
+                      context: grpc.aio.ServicerContext) -> AsyncIterator[responder_pb2.RespondResponse]:
+        turns = [Turn(_ROLES.get(m.role, "user"), m.content) for m in request.messages]
+        outcomes = [outcome_from_pb(e) for e in request.results]
+        async for item in self._responder.respond(turns, plan_from_pb(request.plan), outcomes,
+                                                  timeout=remaining(context, 120.0)):
+            if isinstance(item, Done):
+                done = responder_pb2.RespondDone(answer=item.answer, usage=usage_to_pb(item.usage))
+                yield responder_pb2.RespondResponse(done=done)
+            else:
+                yield responder_pb2.RespondResponse(delta=item)
