@@ -18,6 +18,8 @@ from hugginggpt.rpc import MAX_MESSAGE_BYTES, ServiceInterceptor
 logger = logging.getLogger(__name__)
 
 OVERALL = ""
+# Health name for liveness probes: SERVING while the process runs, even when not ready (loading, draining).
+LIVENESS = "liveness"
 
 
 @dataclass
@@ -85,6 +87,7 @@ async def run(spec: ServerSpec) -> None:
         start_http_server(spec.metrics_port, addr="0.0.0.0")
     await server.start()
     await set_serving(health_servicer, spec.service_names, spec.ready is None)
+    await health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
     watcher = asyncio.create_task(_watch_readiness(spec, health_servicer)) if spec.ready else None
     logger.info("listening on %s (port %d)", spec.listen, port)
     stop = asyncio.Event()

@@ -60,7 +60,7 @@ def test_base_images_are_pinned() -> None:
         args = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE))
         stages = set(re.findall(r"^FROM .* AS ([\w-]+)$", text, re.MULTILINE))
         for image in re.findall(r"^FROM (\S+)", text, re.MULTILINE):
-            image = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], image)
+            image = re.sub(r"\$\{(\w+)\}", lambda m, values=args: values[m.group(1)], image)
             if image in stages:
                 continue
             tag = image.rsplit("/", 1)[-1]

@@ -114,7 +114,7 @@ def _config(objects: list[Obj]) -> dict[str, str]:
 
 
 def test_peer_addresses_name_real_headless_services(rendered: dict[str, list[Obj]]) -> None:
-    for root, objects in rendered.items():
+    for objects in rendered.values():
         data, services = _config(objects), by_name(objects, "Service")
         for key, value in data.items():
             if not key.endswith("_ADDRESS"):
@@ -175,5 +175,7 @@ def test_inflight_autoscaling_uses_the_metric_the_adapter_serves(rendered: dict[
         [trigger] = scaled["spec"]["triggers"]
         name = scaled["spec"]["scaleTargetRef"]["name"]
         assert trigger["type"] == "prometheus" and f'pod=~"{name}-' in trigger["metadata"]["query"]
-        assert "hugginggpt_rpc_in_flight" in trigger["metadata"]["query"] and float(trigger["metadata"]["threshold"]) > 0
-    assert {s["spec"]["scaleTargetRef"]["name"] for s in of_kind(rendered["overlays/vllm"], "ScaledObject")} == set(GRPC_STAGES)
+        assert "hugginggpt_rpc_in_flight" in trigger["metadata"]["query"]
+        assert float(trigger["metadata"]["threshold"]) > 0
+    scaled = {s["spec"]["scaleTargetRef"]["name"] for s in of_kind(rendered["overlays/vllm"], "ScaledObject")}
+    assert scaled == set(GRPC_STAGES)

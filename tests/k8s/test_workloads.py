@@ -113,7 +113,8 @@ def test_gpu_pods_land_on_gpu_nodes(rendered: dict[str, list[Obj]]) -> None:
 def test_every_scalable_stage_has_a_pdb_and_an_autoscaler(rendered: dict[str, list[Obj]]) -> None:
     for root, objects in rendered.items():
         deployments = by_name(objects, "Deployment")
-        pdbs = {p["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] for p in of_kind(objects, "PodDisruptionBudget")}
+        pdbs = {p["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+                for p in of_kind(objects, "PodDisruptionBudget")}
         scalers = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler")}
         keda = {s["spec"]["scaleTargetRef"]["name"] for s in of_kind(objects, "ScaledObject")}
         assert not scalers & keda, f"{root}: an HPA and a ScaledObject fight over {scalers & keda}"
