@@ -86,7 +86,8 @@ async def test_stream_plan_sends_tasks_before_the_final_plan(serve) -> None:
 
 
 async def test_files_from_earlier_turns_stay_referable(serve) -> None:
-    answer = {"tasks": [{"task": "automatic-speech-recognition", "id": 0, "dep": [], "args": {"audio": "speech_fox.wav"}}]}
+    task = {"task": "automatic-speech-recognition", "id": 0, "dep": [], "args": {"audio": "speech_fox.wav"}}
+    answer = {"tasks": [task]}
     stub = await serve(planner_with(ScriptedLlm([json.dumps(answer)])))
     earlier = common_pb2.Message(role=common_pb2.ROLE_ASSISTANT, content="Here is the audio.", attachments=FILES[1:])
     messages = [user("Say hello"), earlier, user("Now transcribe the audio you generated")]
