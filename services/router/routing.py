@@ -132,11 +132,12 @@ class Router:
         if mode is Mode.HUGGINGFACE:
             return await self._run_hosted(inference, deadline, None)
         excluded: set[str] = set()
+        refused: set[str] = set()
         failures = 0
         while True:
             candidates = self.registry.capable(inference.model_id, inference.task_type, excluded)
             if not candidates:
-                return await self._nowhere(inference, mode, deadline, excluded)
+                return await self._nowhere(inference, mode, deadline, refused)
             replica = await self._acquire(inference, deadline, excluded)
             if replica is None:
                 return await self._busy(inference, mode, deadline)
@@ -154,6 +155,7 @@ class Router:
                     ) from exc
             except ReplicaBusy:
                 excluded.add(replica.replica_id)
+                refused.add(replica.replica_id)
                 metrics.REROUTES.labels("replica_busy").inc()
             finally:
                 await self._release(replica)
@@ -238,13 +240,18 @@ class Router:
     # When no replica can take the inference.
 
     async def _nowhere(
-        self, inference: router_pb2.Inference, mode: Mode, deadline: float, excluded: set[str]
+        self, inference: router_pb2.Inference, mode: Mode, deadline: float, refused: set[str]
     ) -> router_pb2.InferenceOutcome:
         model = inference.model_id
         listing = self.registry.listing(model, inference.task_type)
         reason = "replica_failed" if listing else "not_deployed"
         if mode is Mode.HYBRID and self.hosted_available:
             return await self._run_hosted(inference, deadline, reason)
+        if listing and {r.replica_id for r in listing} <= refused:
+            metrics.REJECTED.labels("busy").inc()
+            raise ResourceExhausted(
+                f"every replica serving {model} refused it for capacity; retry later, or add replicas"
+            )
         replicas = self.registry.replicas()
         if not replicas:
             metrics.REJECTED.labels("no_replicas").inc()

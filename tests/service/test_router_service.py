@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from hugginggpt.rpc import channel
 from hugginggpt.server import ServerSpec, build_server
@@ -119,6 +120,7 @@ async def test_replica_dying_mid_request_is_rerouted_without_loss_or_duplicate(s
     survivor_server, survivor_address = await stack.start_replica(survivor)
     await register(stack, "r0", dying_address)
     await register(stack, "r1", survivor_address)
+    reroutes_before = REGISTRY.get_sample_value("hugginggpt_router_reroutes_total", {"reason": "replica_gone"}) or 0
     call = asyncio.ensure_future(stack.stub.Infer(infer_request("k1"), timeout=10))
     await asyncio.wait_for(dying.started.wait(), 5)
     await dying_server.stop(0)  # the replica goes away with the request in flight
@@ -126,6 +128,9 @@ async def test_replica_dying_mid_request_is_rerouted_without_loss_or_duplicate(s
     assert reply.outcome.replica_id == "r1"
     assert dying.completed == [] and survivor.completed == ["k1"]
     assert stack.router.registry.get("r0").suspect  # type: ignore[union-attr]
+    reroutes = REGISTRY.get_sample_value("hugginggpt_router_reroutes_total", {"reason": "replica_gone"})
+    assert reroutes == reroutes_before + 1
+    assert REGISTRY.get_sample_value("hugginggpt_router_replica_in_flight", {"replica": "r1"}) == 0
 
 
 async def test_unknown_model_is_not_found_and_lists_deployed_models(stack: Stack) -> None:
@@ -188,3 +193,21 @@ async def test_full_replica_gives_resource_exhausted_when_the_deadline_is_too_sh
     assert "in-flight limit" in (info.value.details() or "")
     await busy
     assert fake.completed == ["warm", "k1"]
+
+
+async def test_silent_replica_is_dropped_after_the_ttl(stack: Stack) -> None:
+    stack.router.registry.ttl_seconds = 0.3
+    expiry = asyncio.create_task(stack.router.expire_forever(0.1))
+    fake = FakeReplica("r0")
+    _server, address = await stack.start_replica(fake)
+    await register(stack, "r0", address)
+    await asyncio.sleep(0.2)
+    assert (await stack.stub.Heartbeat(router_pb2.HeartbeatRequest(replica_id="r0"), timeout=5)).known
+    await asyncio.sleep(0.6)
+    expiry.cancel()
+    listing = await stack.stub.ListDeployments(router_pb2.ListDeploymentsRequest(), timeout=5)
+    assert list(listing.replicas) == []
+    assert not (await stack.stub.Heartbeat(router_pb2.HeartbeatRequest(replica_id="r0"), timeout=5)).known
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stack.stub.Infer(infer_request("k"), timeout=5)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE

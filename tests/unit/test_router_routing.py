@@ -113,6 +113,14 @@ async def test_busy_replica_is_skipped_without_being_suspected() -> None:
     assert not router.registry.get("r0").suspect  # type: ignore[union-attr]
 
 
+async def test_every_replica_refusing_for_capacity_is_resource_exhausted() -> None:
+    router, transport = await make()
+    transport.fail = {"r0": ReplicaBusy("queue full"), "r1": ReplicaBusy("queue full")}
+    with pytest.raises(ResourceExhausted, match="refused it for capacity"):
+        await router.infer(inference(), 5)
+    assert sorted(transport.calls) == ["r0", "r1"]
+
+
 async def test_every_replica_failing_is_unavailable_not_a_hang() -> None:
     router, transport = await make()
     transport.fail = {"r0": ReplicaGone("reset"), "r1": ReplicaGone("reset")}
