@@ -75,7 +75,7 @@ class RouterConfig:
             discovery=discovery,
             namespace=env_str("HUGGINGGPT_ROUTER_NAMESPACE", _default_namespace(), env),
             replica_selector=env_str(
-                "HUGGINGGPT_ROUTER_REPLICA_SELECTOR", "app.kubernetes.io/component=model-replica", env
+                "HUGGINGGPT_ROUTER_REPLICA_SELECTOR", "hugginggpt.io/model-replica=true", env
             ),
             replica_port=env_int("HUGGINGGPT_ROUTER_REPLICA_PORT", 50055, env),
         )
