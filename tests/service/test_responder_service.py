@@ -1,0 +1,54 @@
+"""ResponderService over a real in-process gRPC server: streamed deltas then done, UNAVAILABLE, bad input."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from hugginggpt.server import ServerSpec, build_server
+from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
+from services.responder.responding import Responder
+from services.responder.servicer import ResponderServicer
+from tests.unit.test_responder_core import ScriptedLlm
+
+
+async def _stub(llm: ScriptedLlm):
+    servicer = ResponderServicer(Responder(llm))
+    spec = ServerSpec("127.0.0.1:0", ["hugginggpt.v1.ResponderService"],
+                      lambda s: responder_pb2_grpc.add_ResponderServiceServicer_to_server(servicer, s))
+    server, _, port = build_server(spec)
+    await server.start()
+    return server, grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+
+
+def _request(text: str = "What is in the photo?") -> responder_pb2.RespondRequest:
+    art = common_pb2.Artifact(uri="artifact://t/cat.png", name="cat.png", kind=common_pb2.VALUE_KIND_IMAGE)
+    return responder_pb2.RespondRequest(
+        messages=[common_pb2.Message(role=common_pb2.ROLE_USER, content=text)] if text else [],
+        plan=common_pb2.Plan(tasks=[common_pb2.Task(id=1, type="object-detection")]),
+        results=[executor_pb2.TaskEvent(task_id=1, task_type="object-detection", model_id="m/det",
+                                        state=executor_pb2.TASK_STATE_SUCCEEDED,
+                                        result=common_pb2.TaskResult(artifacts=[art]))])
+
+
+@pytest.mark.parametrize("fail", [False, True])
+async def test_respond_streams_or_reports_unavailable(fail: bool) -> None:
+    server, channel = await _stub(ScriptedLlm(["A ", "cat."], fail=fail))
+    stub = responder_pb2_grpc.ResponderServiceStub(channel)
+    try:
+        if fail:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                [m async for m in stub.Respond(_request())]
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+            return
+        messages = [m async for m in stub.Respond(_request())]
+        assert [m.delta for m in messages[:2]] == ["A ", "cat."]
+        done = messages[-1].done
+        assert done.answer.startswith("A cat.") and "cat.png (artifact://t/cat.png)" in done.answer
+        assert done.usage.calls == 1
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            [m async for m in stub.Respond(_request(""))]
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    finally:
+        await channel.close()
+        await server.stop(None)
