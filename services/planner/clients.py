@@ -47,5 +47,5 @@ def build_planner(
                     demo_tokens=config.demo_tokens)
     prompts = PromptBuilder(bank, token_counter(config, llm), budget)
     planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
-                      allow_direct_answer=allow_direct_answer)
+                      allow_direct_answer=allow_direct_answer, salvage=config.salvage)
     return PlannerDeps(llm, planner)

@@ -22,6 +22,7 @@ class PlannerConfig:
     max_answer_tokens: int
     default_timeout_seconds: float
     use_tokenizer_endpoint: bool
+    salvage: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
@@ -38,4 +39,5 @@ class PlannerConfig:
             max_answer_tokens=env_int("HUGGINGGPT_PLANNER_MAX_ANSWER_TOKENS", 384, env),
             default_timeout_seconds=env_float("HUGGINGGPT_PLANNER_TIMEOUT_SECONDS", 120.0, env),
             use_tokenizer_endpoint=env_bool("HUGGINGGPT_PLANNER_TOKENIZE_ENDPOINT", True, env),
+            salvage=env_bool("HUGGINGGPT_PLANNER_SALVAGE", True, env),
         )

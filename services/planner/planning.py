@@ -13,6 +13,7 @@ from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
+from services.planner.salvage import salvage
 from services.planner.streaming import TaskExtractor, parse_lenient
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class PlanOutcome:
     plan: Plan
     repair_rounds: int = 0
     usage: Usage = field(default_factory=Usage)
+    salvaged: bool = False  # invalid tasks (and their dependents) were dropped after the last repair round
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,14 @@ class Planner:
         *,
         repair_rounds: int = 2,
         allow_direct_answer: bool = True,
+        salvage: bool = True,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
         self.known_types = dict(known_types)
         self.repair_rounds = repair_rounds
         self.allow_direct_answer = allow_direct_answer
+        self.salvage_enabled = salvage
 
     async def plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0
@@ -85,7 +89,7 @@ class Planner:
         resources = Resources(resources_of(turns))
         usage = Usage()
         messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
-        schema = plan_schema(list(types))
+        schema = plan_schema(list(types), resources.by_name)
         attempt: _Attempt | None = None
         for round_ in range(self.repair_rounds + 1):
             kwargs = {"schema": schema, "max_tokens": self.prompts.budget.max_answer_tokens,
@@ -109,6 +113,15 @@ class Planner:
             messages = [*messages, {"role": "assistant", "content": text},
                         {"role": "user", "content": self.prompts.repair.render(errors=_bullets(attempt.errors, types))}]
         assert attempt is not None
+        if self.salvage_enabled:
+            uris = frozenset(a.uri for a in resources.by_name.values())
+            partial = salvage(attempt.plan, attempt.errors, types, uris)
+            if partial is not None:
+                logger.warning("plan salvaged after %d rounds: dropped %d task(s): %s", self.repair_rounds + 1,
+                               len(attempt.plan.tasks) - len(partial.tasks), "; ".join(attempt.errors))
+                outcome = PlanOutcome(partial, self.repair_rounds, usage, salvaged=True)
+                yield outcome
+                return
         raise PlanRejected(
             f"the LLM could not write a valid plan in {self.repair_rounds + 1} tries; last problems: "
             + "; ".join(attempt.errors[:5])

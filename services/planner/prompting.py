@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hugginggpt.domain import Artifact, TaskTypeSpec
+from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
 from hugginggpt.errors import InvalidRequest
 from services.planner.demos import Demo, DemoBank
 from services.planner.templates import Template
 from services.planner.tokens import TokenCounter
 
+REF_PATTERN = "^<GENERATED>-[0-9]+$"
 SLOT_VALUE: dict[str, Any] = {
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]
 }
@@ -36,18 +37,25 @@ class Budget:
     history_line_chars: int = 600
 
 
-def plan_schema(type_names: Sequence[str]) -> dict[str, Any]:
-    """JSON schema of a plan whose task types are an enum of the types on offer."""
+def plan_schema(type_names: Sequence[str], files: Mapping[str, Artifact] | None = None) -> dict[str, Any]:
+    """JSON schema of a plan whose task types are an enum of the types on offer.
+
+    An image, audio or video slot may hold only a file of that kind from the request or a task reference,
+    so a grammar-constrained endpoint cannot invent a file name."""
+    slots: dict[str, Any] = {"text": SLOT_VALUE}
+    for kind in (Kind.IMAGE, Kind.AUDIO, Kind.VIDEO):
+        names = [name for name, a in (files or {}).items() if a.kind == kind]
+        options: list[dict[str, Any]] = [{"type": "string", "pattern": REF_PATTERN}]
+        if names:
+            options.insert(0, {"type": "string", "enum": names})
+        slots[kind.value] = {"anyOf": options}
     task = {
         "type": "object",
         "properties": {
             "task": {"type": "string", "enum": list(type_names)},
             "id": {"type": "integer"},
             "dep": {"type": "array", "items": {"type": "integer"}},
-            "args": {
-                "type": "object",
-                "properties": {slot: SLOT_VALUE for slot in ("text", "image", "audio", "video")},
-            },
+            "args": {"type": "object", "properties": slots},
         },
         "required": ["task", "id", "dep", "args"],
     }
