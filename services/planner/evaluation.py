@@ -69,13 +69,15 @@ async def run_samples(planner: Planner, samples: Sequence[dict[str, Any]], specs
             started = time.perf_counter()
             tasks: list[dict[str, Any]] = []
             error = ""
+            salvaged = False
             try:
                 outcome = await planner.plan([sample_turn(sample["instruction"])], specs, timeout=timeout)
                 tasks = render_plan(outcome.plan, names)
+                salvaged = outcome.salvaged
             except HuggingGPTError as exc:
                 error = exc.message
             latency = time.perf_counter() - started
-            score_sample(scores, sample, tasks, error, latency)
+            score_sample(scores, sample, tasks, error, latency, salvaged)
             out.write(json.dumps({"id": sample["id"], "tasks": tasks, "error": error,
                                   "latency_s": round(latency, 3)}) + "\n")
             out.flush()

@@ -33,11 +33,13 @@ class Group:
     edges: Counts = field(default_factory=Counts)
     samples: int = 0
     valid: int = 0
+    salvaged: int = 0
     latencies: list[float] = field(default_factory=list)
 
     def report(self) -> dict[str, Any]:
         return {"samples": self.samples, "node_f1": round(self.nodes.f1(), 4), "edge_f1": round(self.edges.f1(), 4),
                 "valid_share": round(self.valid / self.samples, 4) if self.samples else 0.0,
+                "salvaged": self.salvaged,
                 **latency_percentiles(self.latencies)}
 
 
@@ -77,7 +79,7 @@ def predicted_sets(tasks: list[dict[str, Any]]) -> tuple[set[str], set[tuple[str
 
 
 def score_sample(scores: Scores, sample: dict[str, Any], tasks: list[dict[str, Any]], error: str,
-                 latency: float) -> None:
+                 latency: float, salvaged: bool = False) -> None:
     """Adds one sample; a failed sample counts as an empty plan."""
     gold_nodes, gold_edges = gold_sets(sample)
     nodes, edges = predicted_sets([] if error else tasks)
@@ -86,4 +88,5 @@ def score_sample(scores: Scores, sample: dict[str, Any], tasks: list[dict[str, A
         group.edges.add(gold_edges, edges)
         group.samples += 1
         group.valid += 0 if error else 1
+        group.salvaged += int(salvaged)
         group.latencies.append(latency)
