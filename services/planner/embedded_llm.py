@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import time
 import urllib.request
@@ -29,13 +30,22 @@ def llm_is_up(base_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def port_is_open(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when something accepts connections there (a busy LLM server still does)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 @contextlib.asynccontextmanager
 async def ensure_llm(settings: LlmSettings, wait_seconds: float = 300.0) -> AsyncIterator[LlmSettings]:
     """Yields settings for a running LLM; starts the embedded model (HUGGINGGPT_EMBEDDED_MODEL) if none is."""
-    if llm_is_up(settings.base_url):
-        yield settings
-        return
     url = urlparse(settings.base_url)
+    if llm_is_up(settings.base_url) or port_is_open(url.hostname or "127.0.0.1", url.port or 80):
+        yield settings  # running (perhaps busy): never start a second server on the same port
+        return
     if url.hostname not in ("127.0.0.1", "localhost"):
         raise Unavailable(f"the LLM endpoint {settings.base_url} is not answering")
     key = os.environ.get("HUGGINGGPT_EMBEDDED_MODEL", "qwen2.5-coder-0.5b")
