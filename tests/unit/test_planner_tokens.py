@@ -1,0 +1,47 @@
+"""Token counting: the tokenize endpoint through the openai client's request method, else a safe estimate."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from services.planner.embedded_llm import port_is_open
+from services.planner.tokens import EndpointCounter, EstimatingCounter
+
+
+class FakeOpenAi:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.urls: list[str] = []
+
+    async def post(self, url: str, *, body: dict[str, Any], cast_to: type, options: dict[str, Any]) -> Any:
+        self.urls.append(url)
+        if self.fail:
+            raise ConnectionError("no tokenize route")
+        return {"tokens": list(range(len(body["input"].split())))}
+
+
+async def test_endpoint_counts_in_model_tokens_and_caches() -> None:
+    client = FakeOpenAi()
+    counter = EndpointCounter(client, "http://127.0.0.1:8080/v1")
+    assert await counter.count("one two three") == 3
+    assert await counter.count("one two three") == 3
+    assert client.urls == ["http://127.0.0.1:8080/extras/tokenize"]
+
+
+async def test_endpoint_failure_falls_back_to_a_conservative_estimate() -> None:
+    client = FakeOpenAi(fail=True)
+    counter = EndpointCounter(client, "http://127.0.0.1:8080/v1")
+    text = "a fairly ordinary English sentence of some length"
+    assert await counter.count(text) == await EstimatingCounter().count(text) >= len(text.split())
+    await counter.count("again")
+    assert len(client.urls) == 1  # no second try once the route is known to be missing
+
+
+def test_port_probe_sees_a_listener_and_an_empty_port() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert port_is_open("127.0.0.1", port)
+    assert not port_is_open("127.0.0.1", port)
