@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -31,7 +32,7 @@ from hugginggpt.v1 import replica_pb2, replica_pb2_grpc, router_pb2  # noqa: E40
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 CLIENTS = 32
-REQUESTS_PER_CLIENT = int(os.environ.get("BENCH_REQUESTS_PER_CLIENT", "12"))
+REQUESTS_PER_CLIENT = int(os.environ.get("BENCH_REQUESTS_PER_CLIENT", "24"))
 WORDS = (
     "the quick brown fox jumps over a lazy dog while a model router sends requests to replicas "
     "that batch sentences for the encoder on a small machine"
@@ -49,8 +50,9 @@ def sentence(i: int) -> str:
     return " ".join(WORDS[(i + k) % len(WORDS)] for k in range(n))
 
 
-def start(batching: bool, port: int, artifacts: str) -> subprocess.Popen[bytes]:
+def start(batching: bool, port: int, artifacts: str, metrics: int) -> subprocess.Popen[bytes]:
     env = {
+        "HUGGINGGPT_REPLICA_METRICS_PORT": str(metrics),
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "HUGGINGGPT_REPLICA_LISTEN": f"127.0.0.1:{port}",
@@ -65,7 +67,7 @@ def start(batching: bool, port: int, artifacts: str) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ.get("BENCH_LOG", os.devnull), "a"),  # noqa: SIM115 - lives with the process
     )
 
 
@@ -120,13 +122,25 @@ async def load(stub: replica_pb2_grpc.ModelReplicaServiceStub) -> dict[str, floa
     }
 
 
+def mean_batch(metrics: int) -> float:
+    """The replica's own mean batch size, from its Prometheus histogram (warm-up included)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("hugginggpt_replica_batch_size_") and MODEL in line:
+            name = line.split("{", 1)[0].rsplit("_", 1)[-1]
+            values[name] = float(line.rsplit(" ", 1)[-1])
+    return round(values["sum"] / values["count"], 2) if values.get("count") else 1.0
+
+
 async def run_mode(batching: bool, artifacts: str) -> dict[str, float]:
-    port = free_port()
-    proc = start(batching, port, artifacts)
+    port, metrics = free_port(), free_port()
+    proc = start(batching, port, artifacts, metrics)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             await wait_serving(channel, proc)
-            return await load(replica_pb2_grpc.ModelReplicaServiceStub(channel))
+            figures = await load(replica_pb2_grpc.ModelReplicaServiceStub(channel))
+            return {**figures, "mean_batch": mean_batch(metrics)}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

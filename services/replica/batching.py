@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
+
+from prometheus_client import Histogram
 
 from hugginggpt.errors import ModelFailed
 from services.replica.backends.base import Outcome
 from services.replica.results import Request
 
+BATCH_SIZE = Histogram(
+    "hugginggpt_replica_batch_size",
+    "Requests per model call",
+    ["model"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 RunBatch = Callable[[list[Request]], Awaitable[list[Outcome]]]
 
 
 class DynamicBatcher:
     """Queues requests for one model; a single worker runs them in batches, so batches form while one runs."""
 
-    def __init__(self, run: RunBatch, max_batch: int, max_delay_seconds: float) -> None:
+    def __init__(self, run: RunBatch, max_batch: int, max_delay_seconds: float, name: str = "") -> None:
+        self._sizes = BATCH_SIZE.labels(model=name or "unnamed")
         self._run = run
         self.max_batch = max(1, max_batch)
         self.max_delay = max(0.0, max_delay_seconds)
         self._queue: asyncio.Queue[tuple[Request, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self.batch_sizes: list[int] = []
+        self.batch_sizes: deque[int] = deque(maxlen=1000)  # recent sizes, for tests and debugging
 
     async def submit(self, request: Request) -> Outcome:
         """Queues one request and waits for its outcome."""
@@ -50,6 +60,7 @@ class DynamicBatcher:
             if not live:
                 continue
             self.batch_sizes.append(len(live))
+            self._sizes.observe(len(live))
             try:
                 outcomes = await self._run([r for r, _ in live])
             except Exception as exc:  # noqa: BLE001 - the batch fails, the worker lives on

@@ -31,15 +31,12 @@ def result_to_pb(r: Result) -> common_pb2.TaskResult:
             common_pb2.Detection(
                 label=d.label,
                 score=d.score,
-                box=common_pb2.Box(
-                    x_min=d.box.x_min, y_min=d.box.y_min, x_max=d.box.x_max, y_max=d.box.y_max
-                ),
+                box=common_pb2.Box(x_min=d.box.x_min, y_min=d.box.y_min, x_max=d.box.x_max, y_max=d.box.y_max),
             )
             for d in r.detections
         ],
         entities=[
-            common_pb2.Entity(text=e.text, label=e.label, start=e.start, end=e.end, score=e.score)
-            for e in r.entities
+            common_pb2.Entity(text=e.text, label=e.label, start=e.start, end=e.end, score=e.score) for e in r.entities
         ],
         keypoints=[common_pb2.Keypoint(name=k.name, x=k.x, y=k.y, score=k.score) for k in r.keypoints],
         artifacts=[artifact_to_pb(a) for a in r.artifacts],

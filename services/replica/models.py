@@ -90,14 +90,8 @@ class ModelManager:
 
     async def predict(self, request: Request) -> Outcome:
         entry = self.catalog.get(request.model_id, request.task_type)
-        if (
-            request.task_type
-            and entry.backend != "transformers"
-            and request.task_type not in entry.task_types
-        ):
-            raise InvalidRequest(
-                f"{entry.model_id} serves {', '.join(entry.task_types)}, not {request.task_type}"
-            )
+        if request.task_type and entry.backend != "transformers" and request.task_type not in entry.task_types:
+            raise InvalidRequest(f"{entry.model_id} serves {', '.join(entry.task_types)}, not {request.task_type}")
         model, _ = await self.ensure(entry.model_id, request.task_type)
         self._loaded.move_to_end(entry.model_id, last=True)
         if model.batcher is not None:
@@ -149,21 +143,17 @@ class ModelManager:
             self._remember_failure(entry, exc)
             raise
         except ImportError as exc:
-            self._remember_failure(
-                entry, NotFound(f"{entry.model_id} needs a package that is not installed: {exc}")
-            )
+            self._remember_failure(entry, NotFound(f"{entry.model_id} needs a package that is not installed: {exc}"))
             raise self._failed[entry.model_id][0] from None
         except Exception as exc:  # noqa: BLE001 - a broken model must not take the replica down
             logger.exception("loading %s failed", entry.model_id)
-            self._remember_failure(
-                entry, ModelBroken(f"{entry.model_id} failed to load: {type(exc).__name__}: {exc}")
-            )
+            self._remember_failure(entry, ModelBroken(f"{entry.model_id} failed to load: {type(exc).__name__}: {exc}"))
             raise self._failed[entry.model_id][0] from None
         memory = handle.memory_bytes or max(resident_bytes() - before, MB)
         batcher = None
         size = min(self.max_batch, handle.max_batch)
         if self.batching and size > 1:
-            batcher = DynamicBatcher(lambda batch: self._run(handle, batch), size, self.max_delay_s)
+            batcher = DynamicBatcher(lambda batch: self._run(handle, batch), size, self.max_delay_s, entry.model_id)
         return Loaded(entry, handle, memory, batcher)
 
     def _remember_failure(self, entry: Entry, exc: HuggingGPTError) -> None:
@@ -175,7 +165,10 @@ class ModelManager:
     async def _run(self, handle: Handle, batch: list[Request]) -> list[Outcome]:
         if handle.is_async:
             return await handle.apredict(batch)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, handle.predict, batch)
+        started = time.perf_counter()
+        outcomes = await asyncio.get_running_loop().run_in_executor(self.pool, handle.predict, batch)
+        logger.debug("ran a batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+        return outcomes
 
     async def _make_room(self, needed: int, keep: str = "") -> None:
         """Evicts least recently used models until the loaded ones plus `needed` fit in the budget."""

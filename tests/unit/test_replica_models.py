@@ -142,3 +142,13 @@ def test_debug_model_is_listed_only_when_enabled() -> None:
     assert "google/mediapipe-pose" not in listed  # served by the mediapipe replica
     with pytest.raises(NotFound):
         Catalog.default(debug_models=False).get(DEBUG_SLEEP)
+
+
+async def test_preload_loads_what_it_can_and_records_the_rest(tmp_path: Path) -> None:
+    from services.replica.replica import Replica
+
+    manager, _ = _manager(tmp_path)
+    replica = Replica("r", manager, 4)
+    await replica.preload(("broken", "a"))
+    states = {s.model_id: s for s in replica.models()}
+    assert states["a"].loaded and not states["broken"].loaded and states["broken"].error

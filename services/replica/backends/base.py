@@ -62,9 +62,7 @@ def _guard(fn: Any, request: Request) -> Outcome:
     except HuggingGPTError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - a model raising must fail that request, not the replica
-        return ModelFailed(
-            f"model {request.model_id} failed on {request.task_type}: {type(exc).__name__}: {exc}"
-        )
+        return ModelFailed(f"model {request.model_id} failed on {request.task_type}: {type(exc).__name__}: {exc}")
 
 
 def guard_batch(fn: Any, batch: list[Request]) -> list[Outcome]:

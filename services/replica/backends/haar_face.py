@@ -35,7 +35,7 @@ class HaarBackend(Backend):
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
         import cv2
 
-        path = f"{cv2.data.haarcascades}haarcascade_frontalface_default.xml"
+        path = f"{cv2.data.haarcascades}haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
         cascade = cv2.CascadeClassifier(path)
         if cascade.empty():
             raise NotFound(f"OpenCV's Haar cascade is missing at {path}")

@@ -37,8 +37,7 @@ def resolve_model(model_id: str, roots: tuple[str, ...]) -> str:
         path = Path(model_id).resolve()
         if not any(path.is_relative_to(Path(r).resolve()) for r in roots):
             raise NotFound(
-                f"model directory {model_id} is not under an allowed root "
-                "(HUGGINGGPT_REPLICA_LOCAL_MODEL_ROOTS)"
+                f"model directory {model_id} is not under an allowed root (HUGGINGGPT_REPLICA_LOCAL_MODEL_ROOTS)"
             )
         if not (path / "config.json").is_file() and not (path / "model_index.json").is_file():
             raise NotFound(f"{model_id} holds no model (no config.json)")
@@ -68,9 +67,7 @@ class PipelineHandle(Handle):
             output = self.pipe(source, **kwargs)
         elif task in AUDIO_TASKS:
             rate = int(getattr(getattr(self.pipe, "feature_extractor", None), "sampling_rate", 16000))
-            output = self.pipe(
-                {"raw": audio_input(request, self.ctx.store, rate), "sampling_rate": rate}, **kwargs
-            )
+            output = self.pipe({"raw": audio_input(request, self.ctx.store, rate), "sampling_rate": rate}, **kwargs)
         else:
             output = self.pipe(text_input(request), **kwargs)
         return convert(task, output, self.ctx, source)
@@ -142,16 +139,14 @@ class PipelineBackend(Backend):
         from transformers import pipeline
 
         try:
-            pipe = pipeline(task_type or None, model=source, device=ctx.device)
+            pipe = pipeline(task_type or None, model=source, device=ctx.device)  # type: ignore[arg-type]
         except OSError as exc:
             raise NotFound(
                 f"model {model_id} cannot be loaded: not found locally and the Hub is unreachable "
                 f"or has no such model ({str(exc).splitlines()[0][:200]})"
             ) from None
         except (ValueError, KeyError, RuntimeError) as exc:
-            raise ModelBroken(
-                f"model {model_id} cannot serve {task_type or 'its task'}: {str(exc)[:300]}"
-            ) from None
+            raise ModelBroken(f"model {model_id} cannot serve {task_type or 'its task'}: {str(exc)[:300]}") from None
         return PipelineHandle(pipe, ctx)
 
 
@@ -170,9 +165,7 @@ def _diffusers(source: str, ctx: BackendContext) -> Handle:
     try:
         from diffusers import AutoPipelineForText2Image  # type: ignore[import-not-found]
     except ImportError:
-        raise ModelBroken(
-            "text-to-image needs the diffusers package, which this replica does not have"
-        ) from None
+        raise ModelBroken("text-to-image needs the diffusers package, which this replica does not have") from None
     try:
         pipe = AutoPipelineForText2Image.from_pretrained(source).to(ctx.device)
     except OSError as exc:

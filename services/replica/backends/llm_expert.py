@@ -38,9 +38,7 @@ class LlmExpertHandle(Handle):
     async def _run(self, request: Request) -> Result:
         template = self.templates.get(request.task_type)
         if template is None:
-            raise InvalidRequest(
-                f"llm-expert does not serve {request.task_type}; it serves {sorted(self.templates)}"
-            )
+            raise InvalidRequest(f"llm-expert does not serve {request.task_type}; it serves {sorted(self.templates)}")
         variables, labels = _variables(request)
         try:
             prompt = template.substitute(variables)
@@ -51,9 +49,7 @@ class LlmExpertHandle(Handle):
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}]
         max_tokens = int(request.parameters.get("max_tokens", 64 if labels else 384))
         text = (
-            await self.client.complete(
-                messages, usage, schema=schema, max_tokens=max_tokens, timeout=request.timeout
-            )
+            await self.client.complete(messages, usage, schema=schema, max_tokens=max_tokens, timeout=request.timeout)
         ).strip()
         extra = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
         if labels:
@@ -77,11 +73,7 @@ def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
             )
         return {"question": question, "context": context}, []
     text = text_input(request)
-    labels = (
-        [str(x) for x in p.get("labels", DEFAULT_LABELS)]
-        if request.task_type == "text-classification"
-        else []
-    )
+    labels = [str(x) for x in p.get("labels", DEFAULT_LABELS)] if request.task_type == "text-classification" else []
     return {
         "text": text,
         "max_words": str(int(p.get("max_words", 60))),

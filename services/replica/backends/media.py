@@ -21,9 +21,7 @@ def text_input(request: Request, name: str = "text") -> str:
     chosen = (named or texts)[:1]
     if not chosen or not (chosen[0].text or "").strip():
         got = ", ".join(f"{i.name}=artifact" if i.uri else i.name for i in request.inputs) or "nothing"
-        raise InvalidRequest(
-            f"{request.task_type} on {request.model_id} needs a non-empty text input; got {got}"
-        )
+        raise InvalidRequest(f"{request.task_type} on {request.model_id} needs a non-empty text input; got {got}")
     return chosen[0].text or ""
 
 

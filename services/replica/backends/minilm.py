@@ -27,7 +27,9 @@ class MiniLmHandle(Handle):
                 plans.append(exc)
         flat = [s for p in plans if isinstance(p, list) for s in p]
         vectors = (
-            self.model.encode(flat, batch_size=64, normalize_embeddings=True) if flat else np.zeros((0, 0))
+            self.model.encode(flat, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+            if flat
+            else np.zeros((0, 0))
         )
         outcomes: list[Outcome] = []
         at = 0

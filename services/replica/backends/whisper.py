@@ -18,9 +18,7 @@ class WhisperHandle(Handle):
         audio = audio_input(request, self.ctx.store)
         beam = int(request.parameters.get("beam_size", 1))
         segments, info = self.model.transcribe(audio, beam_size=beam, language="en")
-        parts = [
-            {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments
-        ]
+        parts = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments]
         text = " ".join(p["text"] for p in parts).strip()
         return Result(text=text, extra={"segments": parts, "duration_seconds": round(info.duration, 3)})
 
