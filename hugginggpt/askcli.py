@@ -96,7 +96,7 @@ async def ask(address: str, request: str, files: list[Path], session: str, out: 
             async for event in client.chat(request, files=files, session_id=session, timeout=timeout):
                 if event.WhichOneof("event") == "summary":
                     summary = event.summary
-                    print(f"request {event.request_id}, session {event.session_id}")
+                    print(f"\nrequest {event.request_id}, session {event.session_id}")
                 sys.stdout.write(render(event, answering))
                 sys.stdout.flush()
             if summary is not None:

@@ -114,14 +114,20 @@ class LlmClient:
         """Yields the completion's text piece by piece as the endpoint produces it."""
         started = time.perf_counter()
         usage.calls += 1
+        pieces, reported = 0, False
         try:
             response = await self._create(messages, schema, max_tokens, timeout, stream=True)
             async for chunk in response:
                 if chunk.usage:
+                    reported = True
                     usage.prompt_tokens += chunk.usage.prompt_tokens or 0
                     usage.completion_tokens += chunk.usage.completion_tokens or 0
                 if chunk.choices and chunk.choices[0].delta.content:
+                    pieces += 1
                     yield chunk.choices[0].delta.content
+            if not reported:
+                # Servers that send no usage in streams (llama.cpp's) send one token per chunk.
+                usage.completion_tokens += pieces
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise _infrastructure_error(exc, self.settings) from None
         finally:
@@ -142,6 +148,7 @@ class LlmClient:
             "max_tokens": max_tokens,
             "temperature": 0.0,
             "stream": stream,
+            **({"stream_options": {"include_usage": True}} if stream else {}),
             "timeout": timeout or self.settings.timeout_seconds,
         }
         dialect = "json_schema" if self._dialect == "auto" else self._dialect
