@@ -30,6 +30,16 @@ def llm_is_up(base_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+async def wait_until_up(base_url: str, seconds: float) -> bool:
+    """Polls {base_url}/models until it answers or the time is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(llm_is_up, base_url):
+            return True
+        await asyncio.sleep(2.0)
+    return False
+
+
 def port_is_open(host: str, port: int, timeout: float = 2.0) -> bool:
     """True when something accepts connections there (a busy LLM server still does)."""
     try:

@@ -15,13 +15,13 @@ from typing import Any
 
 from hugginggpt.artifacts import guess_media_type, kind_of
 from hugginggpt.domain import Artifact, Kind, Plan, TaskTypeSpec
-from hugginggpt.errors import HuggingGPTError
+from hugginggpt.errors import HuggingGPTError, Unavailable
 from hugginggpt.tasktypes import hf_task_id
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
-from services.planner.embedded_llm import ensure_llm
+from services.planner.embedded_llm import ensure_llm, wait_until_up
 from services.planner.metrics import Scores, score_sample
-from services.planner.planning import Planner
+from services.planner.planning import Planner, PlanOutcome
 from services.planner.prompting import Turn
 
 _FILE = re.compile(r"\b[\w-]+\.(?:jpe?g|png|gif|bmp|webp|wav|mp3|flac|ogg|m4a|mp4|avi|mov|mkv|txt|csv|pdf)\b",
@@ -59,6 +59,17 @@ def render_plan(plan: Plan, names: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+async def plan_sample(planner: Planner, sample: dict[str, Any], specs: list[TaskTypeSpec],
+                      timeout: float) -> PlanOutcome:
+    """One sample's plan; if the LLM server went away (restarted), waits for it once and tries again."""
+    turn = sample_turn(sample["instruction"])
+    try:
+        return await planner.plan([turn], specs, timeout=timeout)
+    except Unavailable:
+        await wait_until_up(PlannerConfig.from_env().llm.base_url, 120.0)
+        return await planner.plan([turn], specs, timeout=timeout)
+
+
 async def run_samples(planner: Planner, samples: Sequence[dict[str, Any]], specs: list[TaskTypeSpec],
                       names: dict[str, str], out_path: Path, timeout: float) -> Scores:
     from tqdm import tqdm
@@ -71,7 +82,7 @@ async def run_samples(planner: Planner, samples: Sequence[dict[str, Any]], specs
             error = ""
             salvaged = False
             try:
-                outcome = await planner.plan([sample_turn(sample["instruction"])], specs, timeout=timeout)
+                outcome = await plan_sample(planner, sample, specs, timeout)
                 tasks = render_plan(outcome.plan, names)
                 salvaged = outcome.salvaged
             except HuggingGPTError as exc:
