@@ -63,12 +63,12 @@ def render(event: gateway_pb2.ChatResponse, answering: list[bool]) -> str:
         return "".join(f"model    task {s.task_id} -> {s.chosen.model_id} ({s.reason})\n"
                        for s in event.selections.selections)
     if kind == "task":
-        t = event.task
-        line = f"task {t.task_id} {t.task_type} {STATES.get(t.state, '?')} on {t.model_id or '-'}"
-        if t.state == executor_pb2.TASK_STATE_SUCCEEDED:
-            line += f" in {t.duration_seconds:.2f} s: {describe_result(t.result)}"
-        elif t.state in (executor_pb2.TASK_STATE_FAILED, executor_pb2.TASK_STATE_SKIPPED):
-            line += f": {t.reason}"
+        ev = event.task
+        line = f"task {ev.task_id} {ev.task_type} {STATES.get(ev.state, '?')} on {ev.model_id or '-'}"
+        if ev.state == executor_pb2.TASK_STATE_SUCCEEDED:
+            line += f" in {ev.duration_seconds:.2f} s: {describe_result(ev.result)}"
+        elif ev.state in (executor_pb2.TASK_STATE_FAILED, executor_pb2.TASK_STATE_SKIPPED):
+            line += f": {ev.reason}"
         return line + "\n"
     if kind == "answer_delta":
         head = "" if answering[0] else "answer: "

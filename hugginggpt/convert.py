@@ -20,7 +20,7 @@ def kind_to_pb(kind: Kind) -> int:
 
 
 def kind_from_pb(value: int) -> Kind:
-    return _PB_TO_KIND.get(value, Kind.TEXT)
+    return _PB_TO_KIND.get(value, Kind.TEXT)  # type: ignore[call-overload]
 
 
 def artifact_to_pb(a: Artifact) -> pb.Artifact:

@@ -114,8 +114,8 @@ class Responder:
 def complete_outcomes(plan: Plan, outcomes: Sequence[Outcome]) -> list[Outcome]:
     """Outcomes in plan order; a task with no reported outcome is listed as skipped, never dropped."""
     by_id = {o.task_id: o for o in outcomes}
-    full = [by_id.pop(t.id, None) or Outcome(t.id, t.type, "skipped", reason="no result was reported for it")
-            for t in plan.tasks]
+    full = [by_id.pop(t.id) if t.id in by_id else
+            Outcome(t.id, t.type, "skipped", reason="no result was reported for it") for t in plan.tasks]
     return full + sorted(by_id.values(), key=lambda o: o.task_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from hugginggpt import languages
 from services.selector.catalog import CatalogModel
@@ -136,7 +136,7 @@ class MiniLmEmbedder:
 
     def __init__(self, model_path: str | None = None) -> None:
         self._path = model_path
-        self._model = None
+        self._model: Any = None
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if self._model is None:

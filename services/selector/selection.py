@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from hugginggpt.domain import Candidate, Kind, Task, TaskTypeSpec
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
@@ -195,7 +195,8 @@ class Selector:
         for question in questions:
             ranked = rankings[question.task.id]
             ids = [r.model.id for r in ranked]
-            answer = answers.get(question.key) if isinstance(answers.get(question.key), dict) else {}
+            raw = answers.get(question.key)
+            answer: dict[str, Any] = raw if isinstance(raw, dict) else {}
             model_id = str(answer.get("model", ""))
             if model_id in ids[: self.policy.top_k]:
                 said = str(answer.get("reason", ""))[:200]

@@ -10,7 +10,7 @@ from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, selector_pb2, selector_pb2_grpc
 from services.selector.selection import Mode, Selector, TaskSelection
 
-_MODES = {
+_MODES: dict[int, Mode | None] = {
     common_pb2.INFERENCE_MODE_UNSPECIFIED: None,
     common_pb2.INFERENCE_MODE_LOCAL: Mode.LOCAL,
     common_pb2.INFERENCE_MODE_HUGGINGFACE: Mode.HUGGINGFACE,
