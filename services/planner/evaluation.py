@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import sys
 import time
@@ -139,6 +140,8 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     """Entry point for `hugginggpt eval plan ...`; prints the metrics as JSON (last line)."""
     args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("services.planner").setLevel(logging.INFO)
     if not args.data.is_file() or not args.tools.is_file():
         print(f"error: {args.data if not args.data.is_file() else args.tools} is not a file", file=sys.stderr)
         return 2
