@@ -22,9 +22,15 @@ logger = logging.getLogger(__name__)
 class Llm(Protocol):
     """What the planner needs of hugginggpt.llm.LlmClient (a scripted double in tests)."""
 
-    async def complete(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> str: ...
+    async def complete(
+        self, messages: list[dict[str, str]], usage: Usage, *, schema: dict[str, Any] | None = ...,
+        max_tokens: int = ..., timeout: float | None = ...,
+    ) -> str: ...
 
-    def stream(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> AsyncIterator[str]: ...
+    def stream(
+        self, messages: list[dict[str, str]], usage: Usage, *, schema: dict[str, Any] | None = ...,
+        max_tokens: int = ..., timeout: float | None = ...,
+    ) -> AsyncIterator[str]: ...
 
 
 @dataclass
@@ -92,19 +98,18 @@ class Planner:
         schema = plan_schema(list(types), resources.by_name)
         attempt: _Attempt | None = None
         for round_ in range(self.repair_rounds + 1):
-            kwargs = {"schema": schema, "max_tokens": self.prompts.budget.max_answer_tokens,
-                      "timeout": _left(deadline)}
+            limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
             if stream and round_ == 0:
                 emitted: list[Task] = []
                 pieces: list[str] = []
                 extractor = TaskExtractor()
-                async for piece in self.llm.stream(messages, usage, **kwargs):
+                async for piece in self.llm.stream(messages, usage, schema=schema, max_tokens=limit, timeout=left):
                     pieces.append(piece)
                     for task in self._ready_tasks(extractor.feed(piece), types, resources, emitted):
                         yield task
                 text = "".join(pieces)
             else:
-                text = await self.llm.complete(messages, usage, **kwargs)
+                text = await self.llm.complete(messages, usage, schema=schema, max_tokens=limit, timeout=left)
             attempt = self._judge(text, types, resources)
             if not attempt.errors:
                 yield await self._finish(attempt.plan, turns, round_, usage, deadline)

@@ -31,13 +31,19 @@ class ScriptedLlm:
             raise answer
         return answer
 
-    async def complete(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> str:
+    async def complete(
+        self, messages: list[dict[str, str]], usage: Usage, *, schema: dict[str, Any] | None = None,
+        max_tokens: int = 512, timeout: float | None = None,
+    ) -> str:
         usage.calls += 1
-        return self._next(messages, kwargs)
+        return self._next(messages, {"schema": schema, "max_tokens": max_tokens, "timeout": timeout})
 
-    async def stream(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: list[dict[str, str]], usage: Usage, *, schema: dict[str, Any] | None = None,
+        max_tokens: int = 512, timeout: float | None = None,
+    ) -> AsyncIterator[str]:
         usage.calls += 1
-        text = self._next(messages, kwargs)
+        text = self._next(messages, {"schema": schema, "max_tokens": max_tokens, "timeout": timeout})
         for start in range(0, len(text), self.piece_chars):
             if self.delay:
                 await asyncio.sleep(self.delay)

@@ -106,7 +106,7 @@ async def test_empty_plan_without_answer_asks_for_a_conversational_reply() -> No
     planner, llm = make_planner([json.dumps({"tasks": []}), "Hi! What would you like to do?"])
     outcome = await planner.plan([Turn("user", "hi")])
     assert outcome.plan.direct_answer == "Hi! What would you like to do?"
-    assert "schema" not in llm.calls[1]
+    assert llm.calls[1]["schema"] is None
 
 
 async def test_empty_plan_is_an_error_when_direct_answers_are_off() -> None:

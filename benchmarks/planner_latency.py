@@ -1,0 +1,89 @@
+"""Planner latency on the configured LLM: cold vs warm prompt cache, prompt tokens, first task streamed vs plain."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import time
+from collections.abc import Sequence
+
+from hugginggpt.domain import Artifact, Kind, Task, TaskTypeSpec
+from hugginggpt.tasktypes import load_task_types
+from services.planner.clients import build_planner
+from services.planner.config import PlannerConfig
+from services.planner.embedded_llm import ensure_llm
+from services.planner.planning import Planner
+from services.planner.prompting import Turn
+
+INVOICE = Artifact("artifact://b/invoice_text.png", "invoice_text.png", "image/png", 1, Kind.IMAGE)
+SPEECH = Artifact("artifact://b/speech_fox.wav", "speech_fox.wav", "audio/wav", 1, Kind.AUDIO)
+PHOTO = Artifact("artifact://b/photo.jpg", "photo.jpg", "image/jpeg", 1, Kind.IMAGE)
+REQUESTS = [
+    Turn("user", "What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list "
+                 "the named entities in it.", (INVOICE, SPEECH)),
+    Turn("user", "Describe photo.jpg and read the description aloud.", (PHOTO,)),
+    Turn("user", "Translate 'the meeting moved to Friday' into German and summarize it.", ()),
+    Turn("user", "Transcribe speech_fox.wav and translate the transcript into French.", (SPEECH,)),
+]
+
+
+async def timed_plan(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]) -> tuple[float, int]:
+    started = time.perf_counter()
+    outcome = await planner.plan([turn], types)
+    return time.perf_counter() - started, outcome.usage.prompt_tokens
+
+
+async def first_task(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]) -> float:
+    started = time.perf_counter()
+    async for event in planner.stream_plan([turn], types):
+        if isinstance(event, Task):
+            return time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+async def measure(n: int) -> dict[str, float | int | str]:
+    config = PlannerConfig.from_env()
+    types = list(load_task_types().values())
+    async with ensure_llm(config.llm) as settings:
+        from dataclasses import replace
+
+        deps = build_planner(replace(config, llm=settings), load_task_types())
+        planner = deps.planner
+        turns = REQUESTS[:n]
+        rng = random.Random(7)
+        cold, warm, tokens, plain, streamed = [], [], [], [], []
+        for turn in turns:
+            # A never-seen order of the task types makes a never-seen system prefix: a cold prompt cache.
+            shuffled = rng.sample(types, len(types))
+            seconds, _ = await timed_plan(planner, turn, shuffled)
+            cold.append(seconds)
+        await timed_plan(planner, turns[0], types)  # warms the standard prefix
+        for turn in turns:
+            await timed_plan(planner, turn, types)  # this request's demos too
+            seconds, prompt = await timed_plan(planner, turn, types)
+            warm.append(seconds)
+            tokens.append(prompt)
+            plain.append(seconds)  # without streaming, the first task can start only once the plan is done
+            streamed.append(await first_task(planner, turn, types))
+        await deps.close()
+    return {
+        "machine": "2-core x86_64 VM, no GPU", "model": settings.model, "requests": len(turns),
+        "cold_median_s": round(statistics.median(cold), 3), "warm_median_s": round(statistics.median(warm), 3),
+        "prompt_tokens_median": int(statistics.median(tokens)),
+        "first_task_plain_median_s": round(statistics.median(plain), 3),
+        "first_task_streaming_median_s": round(statistics.median(streamed), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=4, help="how many of the built-in requests to time")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(measure(max(1, min(args.requests, len(REQUESTS)))))))
+
+
+if __name__ == "__main__":
+    main()
