@@ -31,12 +31,19 @@ def pick_device(setting: str) -> str:
     """CUDA when torch sees a GPU (or when asked for), else the CPU."""
     if setting != "auto":
         return setting
-    import torch
-
+    try:
+        import torch
+    except ImportError:  # the mediapipe venv has no torch
+        return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def create(config: ReplicaConfig, llm: LlmClient | None = None) -> tuple[Replica, ThreadPoolExecutor]:
+def create(
+    config: ReplicaConfig,
+    llm: LlmClient | None = None,
+    only: frozenset[str] | None = None,
+    allow_any: bool = True,
+) -> tuple[Replica, ThreadPoolExecutor]:
     """The replica core with its thread pool, built from settings."""
     pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="model")
     ctx = BackendContext(
@@ -47,7 +54,7 @@ def create(config: ReplicaConfig, llm: LlmClient | None = None) -> tuple[Replica
         config.local_model_roots,
     )
     manager = ModelManager(
-        Catalog.default(config.debug_models),
+        Catalog.default(config.debug_models, allow_any, only=only),
         ctx,
         pool,
         config.memory_budget_bytes,
@@ -59,13 +66,17 @@ def create(config: ReplicaConfig, llm: LlmClient | None = None) -> tuple[Replica
 
 
 async def main() -> None:
+    logs.configure("replica", env_str("HUGGINGGPT_REPLICA_LOG_LEVEL", "INFO"))
+    await serve(ReplicaConfig.from_env())
+
+
+async def serve(config: ReplicaConfig, only: frozenset[str] | None = None, allow_any: bool = True) -> None:
+    """Runs a replica until SIGTERM: preloads, reports health, registers with the router."""
     # OpenMP threads that spin after each op steal the cores the event loop needs for gRPC; torch is
     # imported later (pick_device), so this takes effect. Measured: batched MiniLM 157 -> 205 req/s on 2 cores.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    logs.configure("replica", env_str("HUGGINGGPT_REPLICA_LOG_LEVEL", "INFO"))
-    config = ReplicaConfig.from_env()
     llm = LlmClient(LlmSettings.from_env("expert"))
-    replica, pool = create(config, llm)
+    replica, pool = create(config, llm, only, allow_any)
     logger.info("replica %s on %s (device %s)", config.replica_id, config.listen, replica.manager.ctx.device)
     preload = asyncio.create_task(replica.preload(config.preload))
 

@@ -32,12 +32,18 @@ class Catalog:
         self.allow_any = allow_any
 
     @classmethod
-    def default(cls, debug_models: bool, allow_any: bool = True, registry: Path = REGISTRY) -> Catalog:
+    def default(
+        cls,
+        debug_models: bool,
+        allow_any: bool = True,
+        registry: Path = REGISTRY,
+        only: frozenset[str] | None = None,
+    ) -> Catalog:
         raw = json.loads(registry.read_text())["models"]
         entries = [
             Entry(m["id"], tuple(m["tasks"]), m["backend"], int(m.get("memory_mb", 0)), m["description"])
             for m in raw
-            if hosted_here(m["backend"])
+            if hosted_here(m["backend"], only)
         ]
         if debug_models:
             entries.append(

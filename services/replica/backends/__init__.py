@@ -18,12 +18,17 @@ _BACKENDS = {
     "llm": "llm_expert:LlmExpertBackend",
     "debug_sleep": "debug_sleep:SleepBackend",
     "transformers": "hf_pipeline:PipelineBackend",
+    "mediapipe": "mediapipe_models:MediapipeBackend",
 }
+#: Backends that need their own virtual environment and are hosted by their own replica.
+SEPARATE_VENV = frozenset({"mediapipe"})
 
 
-def hosted_here(name: str) -> bool:
-    """Whether this replica has a backend of that name (mediapipe models live in their own replica)."""
-    return name in _BACKENDS
+def hosted_here(name: str, only: frozenset[str] | None = None) -> bool:
+    """Whether a replica hosts that backend: the listed ones, else all but those needing their own venv."""
+    if only is not None:
+        return name in only
+    return name in _BACKENDS and name not in SEPARATE_VENV
 
 
 def backend_for(name: str) -> Backend:
