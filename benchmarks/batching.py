@@ -164,6 +164,7 @@ async def main() -> None:
                 "rps_batched": on["rps"],
                 "rps_unbatched": off["rps"],
                 "p50_ms_batched": on["p50_ms"],
+                "mean_batch_batched": on["mean_batch"],
                 "p50_ms_unbatched": off["p50_ms"],
                 "batched_over_unbatched": round(on["rps"] / off["rps"], 2),
             }
