@@ -13,7 +13,7 @@ from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
-from services.planner.salvage import salvage
+from services.planner.salvage import drop_stray_dependencies, salvage
 from services.planner.streaming import TaskExtractor, parse_lenient
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Planner:
         resources = Resources(resources_of(turns))
         usage = Usage()
         messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
-        schema = plan_schema(list(types), resources.by_name)
+        schema = plan_schema(list(types.values()), resources.by_name)
         attempt: _Attempt | None = None
         for round_ in range(self.repair_rounds + 1):
             limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
@@ -145,7 +145,7 @@ class Planner:
         if raw is None:
             return _Attempt(Plan(), ['the answer is not JSON; write {"tasks": [...]}'], text)
         plan, errors = parse_plan(raw, resources)
-        plan = complete_dependencies(plan)
+        plan = complete_dependencies(drop_stray_dependencies(plan))
         uris = frozenset(a.uri for a in resources.by_name.values())
         errors += validate_plan(plan, types, uris)
         if not plan.tasks and not errors and not self.allow_direct_answer:

@@ -13,9 +13,6 @@ from services.planner.templates import Template
 from services.planner.tokens import TokenCounter
 
 REF_PATTERN = "^<GENERATED>-[0-9]+$"
-SLOT_VALUE: dict[str, Any] = {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]
-}
 
 
 @dataclass(frozen=True)
@@ -37,32 +34,46 @@ class Budget:
     history_line_chars: int = 600
 
 
-def plan_schema(type_names: Sequence[str], files: Mapping[str, Artifact] | None = None) -> dict[str, Any]:
-    """JSON schema of a plan whose task types are an enum of the types on offer.
+def plan_schema(types: Sequence[TaskTypeSpec], files: Mapping[str, Artifact] | None = None) -> dict[str, Any]:
+    """JSON schema of a plan: each task is one of the types on offer with exactly the argument slots it takes.
 
     An image, audio or video slot may hold only a file of that kind from the request or a task reference,
-    so a grammar-constrained endpoint cannot invent a file name."""
-    slots: dict[str, Any] = {"text": SLOT_VALUE}
+    so a grammar-constrained endpoint can neither invent a file name nor leave out an input."""
+    media: dict[str, Any] = {}
     for kind in (Kind.IMAGE, Kind.AUDIO, Kind.VIDEO):
         names = [name for name, a in (files or {}).items() if a.kind == kind]
         options: list[dict[str, Any]] = [{"type": "string", "pattern": REF_PATTERN}]
         if names:
             options.insert(0, {"type": "string", "enum": names})
-        slots[kind.value] = {"anyOf": options}
-    task = {
-        "type": "object",
-        "properties": {
-            "task": {"type": "string", "enum": list(type_names)},
-            "id": {"type": "integer"},
-            "dep": {"type": "array", "items": {"type": "integer"}},
-            "args": {"type": "object", "properties": slots},
-        },
-        "required": ["task", "id", "dep", "args"],
-    }
+        media[kind.value] = {"anyOf": options}
     return {
         "type": "object",
-        "properties": {"tasks": {"type": "array", "items": task}, "answer": {"type": "string"}},
+        "properties": {
+            "tasks": {"type": "array", "items": {"anyOf": [_task_schema(t, media) for t in types]}},
+            "answer": {"type": "string"},
+        },
         "required": ["tasks"],
+    }
+
+
+def _task_schema(spec: TaskTypeSpec, media: Mapping[str, Any]) -> dict[str, Any]:
+    slots: dict[str, Any] = {}
+    for kind in dict.fromkeys(spec.inputs):
+        count = spec.inputs.count(kind)
+        if kind == Kind.TEXT:
+            slots["text"] = ({"type": "string"} if count == 1 else
+                             {"type": "array", "items": {"type": "string"}, "minItems": count, "maxItems": count})
+        else:
+            slots[kind.value] = media[kind.value]
+    return {
+        "type": "object",
+        "properties": {
+            "task": {"type": "string", "enum": [spec.name]},
+            "id": {"type": "integer"},
+            "dep": {"type": "array", "items": {"type": "integer"}},
+            "args": {"type": "object", "properties": slots, "required": list(slots), "additionalProperties": False},
+        },
+        "required": ["task", "id", "dep", "args"],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from hugginggpt.domain import Plan, TaskTypeSpec
+from hugginggpt.domain import Plan, Task, TaskTypeSpec
 from hugginggpt.planvalidation import validate_plan
 
 _TASK = re.compile(r"^task (\d+):")
@@ -46,3 +46,18 @@ def salvage(
     if not kept.tasks or validate_plan(kept, types, uris):
         return None
     return kept
+
+
+def drop_stray_dependencies(plan: Plan) -> Plan:
+    """Drops "dep" entries that name no earlier task (itself, a later or a missing id) and no argument uses.
+
+    The model writes tasks in the order they run, so such an entry is a slip, not a requirement; a
+    <GENERATED>-k reference is never dropped, so a reference to a missing task or a cycle still fails."""
+    seen: set[int] = set()
+    tasks = []
+    for task in plan.tasks:
+        refs = task.refs()
+        deps = tuple(d for d in task.dependencies if d in seen or d in refs)
+        tasks.append(Task(task.id, task.type, deps, task.arguments))
+        seen.add(task.id)
+    return Plan(tuple(tasks), plan.direct_answer)

@@ -60,6 +60,15 @@ def test_stratified_takes_each_type_in_turn() -> None:
     assert [s["type"] for s in stratified(samples, 6)] == ["single", "chain", "dag"] * 2
 
 
+def test_stray_dependencies_are_dropped_but_references_kept() -> None:
+    from hugginggpt.domain import Argument, Plan, Task
+    from services.planner.salvage import drop_stray_dependencies
+
+    plan = Plan((Task(0, "summarization", (0, 5)), Task(1, "translation", (0, 1, 2), (Argument("text", task_ref=2),))))
+    cleaned = drop_stray_dependencies(plan)
+    assert cleaned.tasks[0].dependencies == () and cleaned.tasks[1].dependencies == (0, 2)
+
+
 def test_salvage_drops_wrong_tasks_and_their_dependents_only() -> None:
     from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 
@@ -76,11 +85,17 @@ def test_salvage_drops_wrong_tasks_and_their_dependents_only() -> None:
 
 def test_schema_lets_media_slots_name_only_files_of_that_kind() -> None:
     turn = sample_turn("photo.jpg and clip.wav")
-    schema = plan_schema(["image-to-text"], {a.name: a for a in turn.attachments})
-    slots = schema["properties"]["tasks"]["items"]["properties"]["args"]["properties"]
-    assert slots["image"]["anyOf"][0]["enum"] == ["photo.jpg"]
-    assert slots["audio"]["anyOf"][0]["enum"] == ["clip.wav"]
-    assert slots["video"]["anyOf"] == [{"type": "string", "pattern": "^<GENERATED>-[0-9]+$"}]
+    types = load_task_types()
+    offered = [types[n] for n in ("image-to-text", "automatic-speech-recognition", "text-to-video",
+                                  "visual-question-answering", "question-answering")]
+    schema = plan_schema(offered, {a.name: a for a in turn.attachments})
+    variants = {v["properties"]["task"]["enum"][0]: v["properties"]["args"]
+                for v in schema["properties"]["tasks"]["items"]["anyOf"]}
+    assert variants["image-to-text"]["properties"]["image"]["anyOf"][0]["enum"] == ["photo.jpg"]
+    assert variants["automatic-speech-recognition"]["properties"]["audio"]["anyOf"][0]["enum"] == ["clip.wav"]
+    assert variants["visual-question-answering"]["required"] == ["image", "text"]
+    assert variants["question-answering"]["properties"]["text"]["minItems"] == 2
+    assert variants["text-to-video"]["additionalProperties"] is False
 
 
 async def test_run_samples_writes_one_line_per_sample_with_tool_names(tmp_path: Path) -> None:
