@@ -30,6 +30,7 @@ class Loaded:
     handle: Handle
     memory_bytes: int
     batcher: DynamicBatcher | None
+    lock: asyncio.Lock  # serialises calls into a handle that is not thread-safe, without holding a thread
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class ModelManager:
         self._loaded.move_to_end(entry.model_id, last=True)
         if model.batcher is not None:
             return await model.batcher.submit(request)
-        return (await self._run(model.handle, [request]))[0]
+        return (await self._run(model, [request]))[0]
 
     async def ensure(self, model_id: str, task_type: str = "") -> tuple[Loaded, float]:
         """The loaded model, loading it first (seconds spent; 0 when it was loaded already)."""
@@ -150,11 +151,11 @@ class ModelManager:
             self._remember_failure(entry, ModelBroken(f"{entry.model_id} failed to load: {type(exc).__name__}: {exc}"))
             raise self._failed[entry.model_id][0] from None
         memory = handle.memory_bytes or max(resident_bytes() - before, MB)
-        batcher = None
+        loaded = Loaded(entry, handle, memory, None, asyncio.Lock())
         size = min(self.max_batch, handle.max_batch)
         if self.batching and size > 1:
-            batcher = DynamicBatcher(lambda batch: self._run(handle, batch), size, self.max_delay_s, entry.model_id)
-        return Loaded(entry, handle, memory, batcher)
+            loaded.batcher = DynamicBatcher(lambda b: self._run(loaded, b), size, self.max_delay_s, entry.model_id)
+        return loaded
 
     def _remember_failure(self, entry: Entry, exc: HuggingGPTError) -> None:
         if entry.backend == "transformers" and isinstance(exc, NotFound):
@@ -162,11 +163,17 @@ class ModelManager:
             return
         self._failed[entry.model_id] = (exc, time.monotonic())
 
-    async def _run(self, handle: Handle, batch: list[Request]) -> list[Outcome]:
+    async def _run(self, model: Loaded, batch: list[Request]) -> list[Outcome]:
+        handle = model.handle
         if handle.is_async:
             return await handle.apredict(batch)
         started = time.perf_counter()
-        outcomes = await asyncio.get_running_loop().run_in_executor(self.pool, handle.predict, batch)
+        loop = asyncio.get_running_loop()
+        if handle.thread_safe:
+            outcomes = await loop.run_in_executor(self.pool, handle.predict, batch)
+        else:
+            async with model.lock:
+                outcomes = await loop.run_in_executor(self.pool, handle.predict, batch)
         logger.debug("ran a batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
         return outcomes
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -55,9 +57,7 @@ def _manager(tmp_path: Path, budget_mb: int = 250) -> tuple[ModelManager, FakeBa
     ids = ["a", "b", "c", "broken", "batchy"]
     catalog = Catalog([Entry(i, ("text-generation",), "fake", 100) for i in ids], allow_any=False)
     ctx = BackendContext(ArtifactStore(tmp_path, MB))
-    manager = ModelManager(
-        catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.01, True, lambda _n: backend
-    )
+    manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.01, True, lambda _n: backend)
     return manager, backend
 
 
@@ -152,3 +152,36 @@ async def test_preload_loads_what_it_can_and_records_the_rest(tmp_path: Path) ->
     await replica.preload(("broken", "a"))
     states = {s.model_id: s for s in replica.models()}
     assert states["a"].loaded and not states["broken"].loaded and states["broken"].error
+
+
+class CountingHandle(Handle):
+    """Records how many calls overlap; sleeps so overlaps would show."""
+
+    def __init__(self, thread_safe: bool) -> None:
+        self.thread_safe = thread_safe
+        self.active = self.peak = 0
+        self.guard = threading.Lock()
+
+    def predict_one(self, request: Request) -> Result:
+        with self.guard:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(0.05)
+        with self.guard:
+            self.active -= 1
+        return Result(text="ok")
+
+
+@pytest.mark.parametrize("thread_safe", [False, True])
+async def test_calls_into_unsafe_models_never_overlap(tmp_path: Path, thread_safe: bool) -> None:
+    handle = CountingHandle(thread_safe)
+
+    class OneBackend(Backend):
+        def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
+            return handle
+
+    catalog = Catalog([Entry("m", ("text-generation",), "fake", 1)], allow_any=False)
+    ctx = BackendContext(ArtifactStore(tmp_path, MB))
+    manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), 100 * MB, 8, 0.0, False, lambda _n: OneBackend())
+    await asyncio.gather(*(manager.predict(_req("m")) for _ in range(4)))
+    assert handle.peak == (2 if thread_safe else 1)

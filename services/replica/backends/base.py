@@ -33,6 +33,9 @@ class Handle:
     is_async: bool = False
     #: Bytes the model takes, when the backend knows better than a resident-memory delta.
     memory_bytes: int = 0
+    #: Whether predict may run in several threads at once; otherwise the replica serialises its calls
+    #: (Hugging Face fast tokenizers, spaCy, espeak and OpenCV cascades are not safe to share).
+    thread_safe: bool = False
 
     def predict(self, batch: list[Request]) -> list[Outcome]:
         """Runs a batch; one outcome per request, errors per request rather than for the batch."""

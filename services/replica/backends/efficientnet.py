@@ -29,6 +29,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
 
 
 class EfficientNetHandle(Handle):
+    thread_safe = True  # a torch forward under inference_mode shares no state
     max_batch = 32
 
     def __init__(self, model: Any, ctx: BackendContext) -> None:

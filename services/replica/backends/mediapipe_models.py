@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -19,16 +18,14 @@ SELFIE = "google/mediapipe-selfie-segmentation"
 
 
 class MediapipeHandle(Handle):
-    """One mediapipe solution; its graph is not thread-safe, so calls are serialised."""
+    """One mediapipe solution; its graph is not thread-safe, so the replica serialises calls (thread_safe False)."""
 
     def __init__(self, model_id: str, solution: Any, ctx: BackendContext) -> None:
         self.model_id, self.solution, self.ctx = model_id, solution, ctx
-        self._lock = threading.Lock()
 
     def predict_one(self, request: Request) -> Result:
         image, path = image_input(request, self.ctx.store)
-        with self._lock:
-            output = self.solution.process(np.asarray(image))
+        output = self.solution.process(np.asarray(image))
         if self.model_id == POSE:
             return _pose(output, image, path.stem, self.ctx)
         if self.model_id == FACE:

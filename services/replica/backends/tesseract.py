@@ -9,6 +9,8 @@ from services.replica.results import Request, Result
 
 
 class TesseractHandle(Handle):
+    thread_safe = True  # each call is its own tesseract process
+
     def __init__(self, ctx: BackendContext, lang: str) -> None:
         self.ctx = ctx
         self.lang = lang

@@ -10,6 +10,8 @@ from services.replica.results import Request, Result
 
 
 class WhisperHandle(Handle):
+    thread_safe = True  # CTranslate2 queues concurrent calls itself
+
     def __init__(self, model: Any, ctx: BackendContext) -> None:
         self.model = model
         self.ctx = ctx
