@@ -20,6 +20,8 @@ from hugginggpt import embedded
 from hugginggpt.settings import env_int, env_str
 
 DEMO_PRELOAD = "openai/whisper-tiny.en,spacy/en_core_web_md,tesseract/eng,sentence-transformers/all-MiniLM-L6-v2"
+ROOT = Path(__file__).resolve().parents[1]
+MEDIAPIPE_PYTHON = ROOT / ".venv-mediapipe" / "bin" / "python"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ def stack_env(s: StackSettings, llm_alias: str) -> dict[str, str]:
     for name, (_, base) in SERVICES.items():
         env[f"HUGGINGGPT_{name.upper()}_LISTEN"] = f"127.0.0.1:{s.port(base)}"
         env[f"HUGGINGGPT_{name.upper()}_ADDRESS"] = f"127.0.0.1:{s.port(base)}"
+    env["HUGGINGGPT_MEDIAPIPE_REPLICA_LISTEN"] = f"127.0.0.1:{s.port(50057)}"
+    env["HUGGINGGPT_MEDIAPIPE_REPLICA_ID"] = "mediapipe-0"
     return env
 
 
@@ -116,6 +120,10 @@ def processes(s: StackSettings) -> tuple[list[Proc], str]:
         procs.append(Proc("llm", tuple(command), s.port(8080), grpc_health=False))
     for name, (module, base) in SERVICES.items():
         procs.append(Proc(name, (sys.executable, "-m", module), s.port(base)))
+        if name == "replica" and MEDIAPIPE_PYTHON.is_file():
+            # Pose, face detection and segmentation live in their own environment (mediapipe pins protobuf 4).
+            command = (str(MEDIAPIPE_PYTHON), "-m", "services.replica.mediapipe")
+            procs.append(Proc("mediapipe", command, s.port(50057)))
     return procs, alias
 
 
@@ -143,7 +151,7 @@ class Stack:
                 continue
             log = open(self.s.run_dir / f"{proc.name}.log", "ab")
             child = subprocess.Popen(proc.command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=ROOT)
             state[proc.name] = {"pid": child.pid, "port": proc.port, "health": int(proc.grpc_health)}
             self.state_file.write_text(json.dumps(state, indent=1))
         deadline = time.monotonic() + self.s.startup_timeout
@@ -154,7 +162,7 @@ class Stack:
     def down(self, grace: float = 15.0) -> list[str]:
         """SIGTERM every process (gateway first), then SIGKILL what is left after the grace period."""
         state = self.running()
-        order = ["gateway", "planner", "selector", "executor", "responder", "replica", "router", "llm"]
+        order = ["gateway", "planner", "selector", "executor", "responder", "mediapipe", "replica", "router", "llm"]
         names = sorted(state, key=lambda n: order.index(n) if n in order else len(order))
         for name in names:
             _signal(int(state[name]["pid"]), signal.SIGTERM)
