@@ -8,7 +8,6 @@ import pytest
 
 from hugginggpt.domain import Argument, Task
 from hugginggpt.errors import Unavailable
-from hugginggpt.llm import Usage
 from hugginggpt.tasktypes import load_task_types
 from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.config import OFFLINE
@@ -46,7 +45,8 @@ CASES: list[tuple[str, str, str, set[str]]] = [
      {"IlyaGusev/mbart_ru_sum_gazeta"}),
     ("Summarize this Chinese article for me", "summarization", "中国科学家今天宣布了一项关于新能源电池的重要发现。",
      {"IDEA-CCNL/Randeng-Pegasus-238M-Summary-Chinese", "IDEA-CCNL/Randeng-Pegasus-523M-Summary-Chinese"}),
-    ("Summarize this French news text", "summarization", "Le gouvernement a présenté hier un nouveau plan pour l'emploi.",
+    ("Summarize this French news text", "summarization",
+     "Le gouvernement a présenté hier un nouveau plan pour l'emploi.",
      {"plguillou/t5-base-fr-sum-cnndm"}),
     ("Summarize this long book chapter into a short summary", "summarization", "Chapter 12. The long winter...",
      {"pszemraj/long-t5-tglobal-base-16384-book-summary", "pszemraj/led-large-book-summary",
