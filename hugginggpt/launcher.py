@@ -122,8 +122,8 @@ def processes(s: StackSettings) -> tuple[list[Proc], str]:
         procs.append(Proc(name, (sys.executable, "-m", module), s.port(base)))
         if name == "replica" and MEDIAPIPE_PYTHON.is_file():
             # Pose, face detection and segmentation live in their own environment (mediapipe pins protobuf 4).
-            command = (str(MEDIAPIPE_PYTHON), "-m", "services.replica.mediapipe")
-            procs.append(Proc("mediapipe", command, s.port(50057)))
+            mediapipe = (str(MEDIAPIPE_PYTHON), "-m", "services.replica.mediapipe")
+            procs.append(Proc("mediapipe", mediapipe, s.port(50057)))
     return procs, alias
 
 
