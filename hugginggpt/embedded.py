@@ -101,6 +101,9 @@ def assemble(pack: ModelPack, cache_dir: Path) -> Path:
     return target
 
 
+LLM_BATCH = 128
+
+
 def server_command(model_path: Path, alias: str, host: str, port: int, n_ctx: int, threads: int) -> list[str]:
     """The command line of llama.cpp's OpenAI-compatible server for the model."""
     return [
@@ -111,11 +114,14 @@ def server_command(model_path: Path, alias: str, host: str, port: int, n_ctx: in
         "--port", str(port),
         "--n_ctx", str(n_ctx),
         "--n_threads", str(threads),
-        "--n_batch", "512",
-        # A RAM cache of several prompt prefixes, so planner, selector and responder don't evict each other.
-        "--cache", "true",
-        "--cache_type", "ram",
-        "--cache_size", str(2 << 30),
+        # No RAM cache of prompt states: llama-cpp-python 0.3.x keeps a copy of the logits buffer (n_batch x
+        # vocabulary floats, 311 MB at the default batch of 512 for Qwen's 152k vocabulary) in every cached
+        # state without counting it against cache_size; with a 2 GiB cache the server grew past 16 GB and was
+        # killed by the kernel, and even a 96 MiB cap kept growing. Without it the server stays near 2.3 GB;
+        # the planner's static prefix is still reused from the context between consecutive plans. A batch
+        # of 128 prompt tokens is as fast as 512 on CPU and needs a quarter of the logits buffer.
+        "--n_batch", str(LLM_BATCH),
+        "--cache", "false",
     ]
 
 

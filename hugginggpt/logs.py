@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
 
@@ -32,8 +33,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(service: str, level: str = "INFO") -> None:
-    """Configures the root logger once, from a service's __main__."""
+def configure(service: str, level: str | None = None) -> None:
+    """Configures the root logger once, from a service's __main__ (level: HUGGINGGPT_LOG_LEVEL, else INFO)."""
+    level = level or os.environ.get("HUGGINGGPT_LOG_LEVEL", "").strip() or "INFO"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()

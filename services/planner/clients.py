@@ -47,5 +47,6 @@ def build_planner(
                     demo_tokens=config.demo_tokens)
     prompts = PromptBuilder(bank, token_counter(config, llm), budget)
     planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
-                      allow_direct_answer=allow_direct_answer, salvage=config.salvage)
+                      allow_direct_answer=allow_direct_answer, salvage=config.salvage,
+                      cover_files=config.cover_files)
     return PlannerDeps(llm, planner)

@@ -23,6 +23,7 @@ class PlannerConfig:
     default_timeout_seconds: float
     use_tokenizer_endpoint: bool
     salvage: bool
+    cover_files: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
@@ -40,4 +41,5 @@ class PlannerConfig:
             default_timeout_seconds=env_float("HUGGINGGPT_PLANNER_TIMEOUT_SECONDS", 120.0, env),
             use_tokenizer_endpoint=env_bool("HUGGINGGPT_PLANNER_TOKENIZE_ENDPOINT", True, env),
             salvage=env_bool("HUGGINGGPT_PLANNER_SALVAGE", True, env),
+            cover_files=env_bool("HUGGINGGPT_PLANNER_COVER_FILES", True, env),
         )

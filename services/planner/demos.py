@@ -9,7 +9,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from hugginggpt.artifacts import guess_media_type, kind_of
 from services.planner.tokens import TokenCounter
+
+# Added to a demo's similarity when its files are of the same kinds as the request's (two images and an
+# audio, say): a demo with fewer kinds of files shows a smaller plan than the request needs, and small
+# models copy the size of the nearest demo.
+SHAPE_BONUS = 0.2
+
+
+def file_kinds(names: Iterable[str]) -> tuple[str, ...]:
+    """The sorted kinds (image, audio, video, text) of the named files."""
+    return tuple(sorted(kind_of(guess_media_type(name)).value for name in names))
 
 
 class Embedder(Protocol):
@@ -69,14 +80,17 @@ class DemoBank:
         render: Any,
         *,
         include_empty: bool = True,
+        files: Sequence[str] = (),
     ) -> list[Demo]:
         """The most similar usable demos, best last (nearest the request), within budget_tokens.
 
-        render(demo) is the text a demo costs in the prompt (request and answer)."""
+        render(demo) is the text a demo costs in the prompt (request and answer); files are the request's
+        file names (demos with files of the same kinds rank higher)."""
         if not self.demos or budget_tokens <= 0:
             return []
         query = self._embedder.embed([request])[0]
-        scores = self._matrix @ query
+        shape = file_kinds(files)
+        scores = self._matrix @ query + np.array([SHAPE_BONUS * (file_kinds(d.files) == shape) for d in self.demos])
         chosen: list[Demo] = []
         spent = 0
         for index in np.argsort(-scores):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hugginggpt.domain import Kind, Plan, Task, TaskTypeSpec
-from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected
+from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Unavailable
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
+from services.planner.coverage import append_plan, missed_part, used_uris
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
 from services.planner.salvage import drop_stray_dependencies, salvage
 from services.planner.streaming import TaskExtractor, parse_lenient
@@ -62,6 +64,7 @@ class Planner:
         repair_rounds: int = 2,
         allow_direct_answer: bool = True,
         salvage: bool = True,
+        cover_files: bool = True,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
@@ -69,6 +72,7 @@ class Planner:
         self.repair_rounds = repair_rounds
         self.allow_direct_answer = allow_direct_answer
         self.salvage_enabled = salvage
+        self.cover_files = cover_files
 
     async def plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0
@@ -96,6 +100,8 @@ class Planner:
         usage = Usage()
         messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
         schema = plan_schema(list(types.values()), resources.by_name)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("plan prompt: %s", json.dumps(messages, ensure_ascii=False))
         attempt: _Attempt | None = None
         for round_ in range(self.repair_rounds + 1):
             limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
@@ -112,7 +118,13 @@ class Planner:
                 text = await self.llm.complete(messages, usage, schema=schema, max_tokens=limit, timeout=left)
             attempt = self._judge(text, types, resources)
             if not attempt.errors:
-                yield await self._finish(attempt.plan, turns, round_, usage, deadline)
+                plan = attempt.plan
+                if self.cover_files and (merged := await self._cover(plan, turns, types, usage, deadline)):
+                    if stream:
+                        for task in merged.tasks[len(plan.tasks):]:
+                            yield task
+                    plan = merged
+                yield await self._finish(plan, turns, round_, usage, deadline)
                 return
             logger.info("plan round %d invalid: %s", round_, "; ".join(attempt.errors))
             messages = [*messages, {"role": "assistant", "content": text},
@@ -151,6 +163,38 @@ class Planner:
         if not plan.tasks and not errors and not self.allow_direct_answer:
             errors.append("the plan has no tasks; this request needs at least one task")
         return _Attempt(plan, errors, text)
+
+    async def _cover(
+        self, plan: Plan, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], usage: Usage, deadline: float
+    ) -> Plan | None:
+        """The plan with tasks for the part of the request it missed (files it names but no task uses)."""
+        part = missed_part(plan, turns[-1].content, turns[-1].attachments)
+        if part is None:
+            return None
+        sub = [Turn("user", part.text, part.files)]
+        resources = Resources(resources_of(sub))
+        offered = list(types.values())
+        messages = await self.prompts.build(sub, offered, allow_direct=False)
+        schema = plan_schema(offered, resources.by_name)
+        try:
+            text = await self.llm.complete(messages, usage, schema=schema,
+                                           max_tokens=self.prompts.budget.max_answer_tokens, timeout=_left(deadline))
+        except (Unavailable, PlanRejected) as exc:
+            logger.warning("could not plan the missed part %r: %s", part.text, exc)
+            return None
+        attempt = self._judge(text, types, resources)
+        uris = frozenset(a.uri for a in resources.by_name.values())
+        extra = attempt.plan if not attempt.errors else salvage(attempt.plan, attempt.errors, types, uris)
+        if extra is None or not used_uris(extra) & {a.uri for a in part.files}:
+            logger.info("the missed part %r gave no usable tasks: %s", part.text, "; ".join(attempt.errors) or text)
+            return None
+        merged = append_plan(plan, extra)
+        all_uris = frozenset(a.uri for a in resources_of(turns).values())
+        if problems := validate_plan(merged, types, all_uris):
+            logger.info("the tasks for the missed part %r do not fit the plan: %s", part.text, "; ".join(problems))
+            return None
+        logger.info("planned the missed part %r separately: %d more task(s)", part.text, len(extra.tasks))
+        return merged
 
     def _ready_tasks(
         self, finished: list[dict[str, Any]], types: Mapping[str, TaskTypeSpec], resources: Resources,

@@ -128,7 +128,7 @@ class PromptBuilder:
         offered = {t.name for t in types}
         demos = await self.bank.choose(
             request, offered, min(self.budget.demo_tokens, room // 2), self.counter, self._demo_text,
-            include_empty=allow_direct,
+            include_empty=allow_direct, files=[a.name for a in turns[-1].attachments],
         )
         for demo in demos:
             room -= await self.counter.count(self._demo_text(demo))

@@ -13,19 +13,22 @@ from hugginggpt import languages
 from hugginggpt.domain import Plan
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.llm import Usage
-from services.responder.outcomes import Outcome, render
+from services.responder.outcomes import Outcome, condense, render
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 _URI = re.compile(r"artifact://[^\s)\]\"'<>,]+")
 _TEXT_LIMITS = (2000, 800, 300, 120)
+_FOOTNOTE_TEXT_LIMIT = 300
 
 # Headings of the deterministic footnote, in the languages the footnote knows; English otherwise.
 _HEADINGS = {
-    "en": ("Models used", "Generated files", "Not completed", "not a generated file; ignore it"),
-    "de": ("Verwendete Modelle", "Erzeugte Dateien", "Nicht erledigt", "keine erzeugte Datei; bitte ignorieren"),
-    "fr": ("Modèles utilisés", "Fichiers générés", "Non terminé", "pas un fichier généré ; à ignorer"),
-    "es": ("Modelos usados", "Archivos generados", "No completado", "no es un archivo generado; ignórelo"),
-    "zh": ("使用的模型", "生成的文件", "未完成", "不是生成的文件，请忽略"),
+    "en": ("Models used", "Generated files", "Not completed", "not a generated file; ignore it", "Results"),
+    "de": ("Verwendete Modelle", "Erzeugte Dateien", "Nicht erledigt", "keine erzeugte Datei; bitte ignorieren",
+           "Ergebnisse"),
+    "fr": ("Modèles utilisés", "Fichiers générés", "Non terminé", "pas un fichier généré ; à ignorer", "Résultats"),
+    "es": ("Modelos usados", "Archivos generados", "No completado", "no es un archivo generado; ignórelo",
+           "Resultados"),
+    "zh": ("使用的模型", "生成的文件", "未完成", "不是生成的文件，请忽略", "结果"),
 }
 
 
@@ -120,9 +123,15 @@ def complete_outcomes(plan: Plan, outcomes: Sequence[Outcome]) -> list[Outcome]:
 
 
 def footnote(outcomes: Sequence[Outcome], language: str, answer: str) -> str:
-    """Models, files and unfinished tasks, listed from the outcomes themselves (so none is missed)."""
-    models_h, files_h, failed_h, phantom_h = _HEADINGS.get(language, _HEADINGS["en"])
+    """Results, models, files and unfinished tasks, listed from the outcomes themselves (so none is missed
+    and none is misquoted, whatever the LLM wrote above)."""
+    models_h, files_h, failed_h, phantom_h, results_h = _HEADINGS.get(language, _HEADINGS["en"])
     lines = ["", "", "---"]
+    results = [f"- task {o.task_id} ({o.task_type}): " + "; ".join(condense(o.result, _FOOTNOTE_TEXT_LIMIT))
+               for o in outcomes if o.state == "succeeded" and condense(o.result, _FOOTNOTE_TEXT_LIMIT)]
+    if results:
+        lines.append(f"{results_h}:")
+        lines.extend(results)
     used = [f"task {o.task_id} ({o.task_type}): {o.model_id}" for o in outcomes if o.model_id]
     if used:
         lines.append(f"{models_h}: " + "; ".join(used))
