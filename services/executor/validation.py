@@ -8,11 +8,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from hugginggpt.artifacts import ArtifactStore, is_artifact_uri
 from hugginggpt.domain import GENERATED_PREFIX, Argument, Choice, Kind, Plan, Task, TaskTypeSpec
 from hugginggpt.errors import HuggingGPTError, InvalidRequest
-from hugginggpt.planvalidation import complete_dependencies, parse_reference, validate_plan
+from hugginggpt.planvalidation import SLOT_KINDS, complete_dependencies, parse_reference, validate_plan
 from services.executor.runtypes import ScheduledItem
 
 ArtifactExists = Callable[[str], bool]
 _URL = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _is_text_slot(name: str) -> bool:
+    """Whether the slot holds text ("text", "question", "context", "text2"); unknown slots are not text."""
+    return SLOT_KINDS.get(name) is Kind.TEXT
 
 
 def normalise(task: Task) -> Task:
@@ -21,7 +26,7 @@ def normalise(task: Task) -> Task:
     for arg in task.arguments:
         if arg.literal is not None and parse_reference(arg.literal) is not None:
             arg = Argument(arg.name, task_ref=parse_reference(arg.literal))
-        elif arg.literal is not None and arg.name != Kind.TEXT.value and is_artifact_uri(arg.literal.strip()):
+        elif arg.literal is not None and not _is_text_slot(arg.name) and is_artifact_uri(arg.literal.strip()):
             arg = Argument(arg.name, resource_uri=arg.literal.strip())
         args.append(arg)
     fixed = Task(task.id, task.type.strip(), task.dependencies, tuple(args))
@@ -34,7 +39,7 @@ def literal_errors(task: Task) -> list[str]:
     for arg in task.arguments:
         if arg.literal is None:
             continue
-        if arg.name != Kind.TEXT.value:
+        if not _is_text_slot(arg.name):
             errors.append(
                 f"task {task.id}: {arg.name} argument {arg.literal!r} is not a file of this request; "
                 f"it must be an artifact URI (artifact://...) of an uploaded file or {GENERATED_PREFIX}<id>"
