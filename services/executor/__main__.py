@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from hugginggpt import tracing
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.logs import configure
 from hugginggpt.server import ServerSpec, run
@@ -18,6 +19,7 @@ from services.executor.validation import store_lookup
 
 async def main() -> None:
     configure("executor")
+    traces = tracing.setup("executor")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     config = ExecutorConfig.from_env()
     store = ArtifactStore(config.artifact_dir, config.artifact_max_bytes)
     router = RouterClient(config.router_address)
@@ -28,7 +30,7 @@ async def main() -> None:
         service_names=[executor_pb2.DESCRIPTOR.services_by_name["ExecutorService"].full_name],
         register=lambda server: executor_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
-        on_stop=[router.close],
+        on_stop=[traces.shutdown, router.close],
     )
     await run(spec)
 

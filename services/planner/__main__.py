@@ -6,7 +6,7 @@ import asyncio
 
 import grpc
 
-from hugginggpt import logs
+from hugginggpt import logs, tracing
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.tasktypes import load_task_types
 from hugginggpt.v1 import planner_pb2, planner_pb2_grpc
@@ -17,6 +17,7 @@ from services.planner.servicer import PlannerServicer
 
 async def main() -> None:
     logs.configure("planner")
+    traces = tracing.setup("planner")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     config = PlannerConfig.from_env()
     deps = build_planner(config, load_task_types())
     servicer = PlannerServicer(deps.planner, config.default_timeout_seconds)
@@ -29,7 +30,7 @@ async def main() -> None:
         service_names=[planner_pb2.DESCRIPTOR.services_by_name["PlannerService"].full_name],
         register=register,
         metrics_port=config.metrics_port,
-        on_stop=[deps.close],
+        on_stop=[traces.shutdown, deps.close],
     ))
 
 

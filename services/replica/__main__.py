@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -67,10 +68,14 @@ def create(
 
 async def main() -> None:
     logs.configure("replica", env_str("HUGGINGGPT_REPLICA_LOG_LEVEL", "INFO"))
-    await serve(ReplicaConfig.from_env())
+    from hugginggpt import tracing  # here, not at the top: the mediapipe environment has no OpenTelemetry
+
+    traces = tracing.setup("replica")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
+    await serve(ReplicaConfig.from_env(), on_stop=[traces.shutdown])
 
 
-async def serve(config: ReplicaConfig, only: frozenset[str] | None = None, allow_any: bool = True) -> None:
+async def serve(config: ReplicaConfig, only: frozenset[str] | None = None, allow_any: bool = True,
+                on_stop: Sequence[Callable[[], Awaitable[None]]] = ()) -> None:
     """Runs a replica until SIGTERM: preloads, reports health, registers with the router."""
     # OpenMP threads that spin after each op steal the cores the event loop needs for gRPC; torch is
     # imported later (pick_device), so this takes effect. Measured: batched MiniLM 157 -> 205 req/s on 2 cores.
@@ -105,7 +110,7 @@ async def serve(config: ReplicaConfig, only: frozenset[str] | None = None, allow
             register=register,
             metrics_port=config.metrics_port,
             ready=ready,
-            on_stop=[stop],
+            on_stop=[*on_stop, stop],
         )
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hugginggpt import logs
+from hugginggpt import logs, tracing
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.v1 import responder_pb2, responder_pb2_grpc
 from services.responder.clients import llm_client
@@ -15,6 +15,7 @@ from services.responder.servicer import ResponderServicer
 
 async def main() -> None:
     logs.configure("responder")
+    traces = tracing.setup("responder")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     config = ResponderConfig.from_env()
     llm = llm_client(config.llm)
     servicer = ResponderServicer(Responder(llm, config.policy))
@@ -24,7 +25,7 @@ async def main() -> None:
         service_names=[name],
         register=lambda server: responder_pb2_grpc.add_ResponderServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
-        on_stop=[llm.close],
+        on_stop=[traces.shutdown, llm.close],
     ))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from hugginggpt import logs
+from hugginggpt import logs, tracing
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
@@ -29,6 +29,7 @@ def _kubernetes_api() -> object:
 
 async def main() -> None:
     logs.configure("router")
+    traces = tracing.setup("router")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     cfg = RouterConfig.from_env()
     clients = ReplicaClients()
     store = ArtifactStore(cfg.artifact_dir, cfg.artifact_max_bytes)
@@ -59,7 +60,7 @@ async def main() -> None:
         service_names=[name],
         register=lambda server: router_pb2_grpc.add_ModelRouterServiceServicer_to_server(servicer, server),
         metrics_port=cfg.metrics_port,
-        on_stop=[stop_background],
+        on_stop=[traces.shutdown, stop_background],
     ))
 
 

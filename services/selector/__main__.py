@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hugginggpt import logs
+from hugginggpt import logs, tracing
 from hugginggpt.llm import LlmClient
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.tasktypes import load_task_types
@@ -20,6 +20,7 @@ from services.selector.servicer import SelectorServicer
 
 async def main() -> None:
     logs.configure("selector")
+    traces = tracing.setup("selector")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     config = SelectorConfig.from_env()
     catalog = load_catalog(config.snapshot, OFFLINE, config.extra)
     router = RouterClient(config.router_address)
@@ -35,7 +36,7 @@ async def main() -> None:
         service_names=[name],
         register=lambda server: selector_pb2_grpc.add_SelectorServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
-        on_stop=[router.close, llm.close],
+        on_stop=[traces.shutdown, router.close, llm.close],
     ))
 
 
