@@ -93,3 +93,21 @@ async def test_request_longer_than_the_window_is_invalid() -> None:
     with pytest.raises(InvalidRequest, match="too long"):
         await builder(Budget(context_window=1500)).build([Turn("user", "word " * 5000)],
                                                          list(load_task_types().values()))
+
+
+async def test_a_demo_with_files_of_the_requests_kinds_outranks_a_closer_one_with_fewer() -> None:
+    half = Demo.from_json('{"request": "What is the total on the bill in bill.png?", "files": ["bill.png"], '
+                          '"plan": {"tasks": [{"task": "image-to-text", "id": 0, "dep": [], '
+                          '"args": {"image": "bill.png"}}]}}')
+    whole = Demo.from_json('{"request": "What is the date on note.jpg? Also transcribe memo.wav.", "files": ["note.jpg", '
+                           '"memo.wav"], "plan": {"tasks": [{"task": "image-to-text", "id": 0, "dep": [], '
+                           '"args": {"image": "note.jpg"}}, {"task": "automatic-speech-recognition", "id": 1, '
+                           '"dep": [], "args": {"audio": "memo.wav"}}]}}')
+    bank = DemoBank([half, whole], HashEmbedder(), max_demos=2)
+    request = "What is the total on the bill in scan.png? Also transcribe talk.wav."
+    offered = set(load_task_types())
+    chosen = await bank.choose(request, offered, 1000, EstimatingCounter(), lambda d: d.request,
+                               files=["scan.png", "talk.wav"])
+    assert chosen[-1] is whole  # best last, nearest the request
+    chosen = await bank.choose(request, offered, 1000, EstimatingCounter(), lambda d: d.request)
+    assert chosen[-1] is half  # on words alone the one-file demo is closer
