@@ -100,7 +100,8 @@ async def test_a_demo_with_files_of_the_requests_kinds_outranks_a_closer_one_wit
                           '"plan": {"tasks": [{"task": "image-to-text", "id": 0, "dep": [], '
                           '"args": {"image": "bill.png"}}]}}')
     whole = Demo.from_json('{"request": "What is the date on note.jpg? Also transcribe memo.wav.", '
-                           '"files": ["note.jpg", "memo.wav"], "plan": {"tasks": [{"task": "image-to-text", "id": 0, "dep": [], '
+                           '"files": ["note.jpg", "memo.wav"], '
+                           '"plan": {"tasks": [{"task": "image-to-text", "id": 0, "dep": [], '
                            '"args": {"image": "note.jpg"}}, {"task": "automatic-speech-recognition", "id": 1, '
                            '"dep": [], "args": {"audio": "memo.wav"}}]}}')
     bank = DemoBank([half, whole], HashEmbedder(), max_demos=2)
