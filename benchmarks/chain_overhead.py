@@ -31,14 +31,18 @@ PLAN = json.dumps({"tasks": [{"task": "sentence-similarity", "id": 0, "dep": [-1
 async def one(stub: gateway_pb2_grpc.GatewayServiceStub) -> dict[str, float]:
     started = time.perf_counter()
     summary = None
+    marks: dict[str, float] = {}
     async for event in stub.Chat(gateway_pb2.ChatRequest(content="How similar are the two sentences?"), timeout=60):
-        if event.WhichOneof("event") == "summary":
+        kind = event.WhichOneof("event")
+        marks.setdefault(kind, event.at_seconds)  # first time each kind of event arrives, gateway clock
+        if kind == "summary":
             summary = event.summary
     client_total = time.perf_counter() - started
     assert summary is not None and summary.tasks_succeeded == 1, summary
     overhead = summary.total_seconds - summary.usage.seconds - summary.inference_seconds
     return {"overhead": overhead, "client_total": client_total, "llm": summary.usage.seconds,
-            "inference": summary.inference_seconds, "llm_calls": summary.usage.calls}
+            "inference": summary.inference_seconds, "llm_calls": summary.usage.calls,
+            **{f"at_{kind}": seconds for kind, seconds in marks.items()}}
 
 
 async def run(address: str, n: int) -> list[dict[str, float]]:
@@ -83,6 +87,9 @@ def main() -> None:
         "llm_ms_p50": round(statistics.median(r["llm"] * 1000 for r in rows), 2),
         "inference_ms_p50": round(statistics.median(r["inference"] * 1000 for r in rows), 2),
         "llm_calls_per_request": max(r["llm_calls"] for r in rows),
+        # when each kind of event first reached the client, ms after the gateway took the request (median)
+        "event_ms_p50": {key[3:]: round(statistics.median(r[key] * 1000 for r in rows if key in r), 1)
+                         for key in sorted({k for r in rows for k in r if k.startswith("at_")})},
     }
     print(json.dumps(result), flush=True)
     sys.exit(0)

@@ -44,14 +44,14 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                         Policy(hosted=args.hosted, default_mode=Mode(args.mode)))
     responder = Responder(llm, ResponderPolicy(max_answer_tokens=args.answer_tokens))
     samples = [json.loads(line) for line in DEV.open()][: args.limit]
-    calls, tokens, tasks = [], [], []
+    calls, tokens, tasks, repairs = [], [], [], []
     for i, sample in enumerate(samples):
-        usage, started, n = Usage(), time.perf_counter(), 0
+        usage, started, n, rounds = Usage(), time.perf_counter(), 0, 0
         try:
             turn = sample_turn(sample["instruction"])
             planned = await deps.planner.plan([turn], list(specs.values()))
             usage.add(planned.usage)
-            n = len(planned.plan.tasks)
+            n, rounds = len(planned.plan.tasks), planned.repair_rounds
             outcomes = []
             if planned.plan.tasks:
                 chosen = await selector.select(turn.content, planned.plan.tasks)
@@ -64,6 +64,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         except HuggingGPTError as exc:
             print(f"sample {sample['id']}: {type(exc).__name__}: {exc.message}", file=sys.stderr)
         calls.append(usage.calls)
+        repairs.append(rounds)
         tokens.append(usage.prompt_tokens + usage.completion_tokens)
         tasks.append(n)
         print(f"[{i + 1}/{len(samples)}] tasks={n} calls={usage.calls} tokens={tokens[-1]} "
@@ -74,6 +75,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     return {"requests": len(samples), "mode": args.mode, "hosted": args.hosted,
             "max_llm_calls_per_request": max(calls, default=0),
             "mean_llm_calls_per_request": round(sum(calls) / count, 3),
+            # the same without the planner's repair rounds (extra calls only when the LLM wrote an invalid plan)
+            "max_llm_calls_first_try": max((c - r for c, r in zip(calls, repairs, strict=True)), default=0),
+            "requests_with_repairs": sum(1 for r in repairs if r),
             "mean_tasks_per_request": round(sum(tasks) / count, 3),
             "mean_llm_tokens_per_request": round(sum(tokens) / count, 1)}
 

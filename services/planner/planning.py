@@ -15,7 +15,7 @@ from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from services.planner.coverage import append_plan, missed_part, used_uris
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
-from services.planner.salvage import drop_stray_dependencies, salvage
+from services.planner.salvage import drop_stray_dependencies, fill_self_references, salvage
 from services.planner.streaming import TaskExtractor, parse_lenient
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class _Attempt:
     plan: Plan
     errors: list[str]
     text: str
+    format_errors: tuple[str, ...] = ()  # the part of errors found while parsing (not re-checked by validation)
 
 
 class Planner:
@@ -132,10 +133,13 @@ class Planner:
         assert attempt is not None
         if self.salvage_enabled:
             uris = frozenset(a.uri for a in resources.by_name.values())
-            partial = salvage(attempt.plan, attempt.errors, types, uris)
+            filled = fill_self_references(attempt.plan, turns[-1].content.strip(), list(resources.by_name.values()))
+            errors = list(attempt.format_errors) + validate_plan(filled, types, uris)
+            partial = filled if filled.tasks and not errors else salvage(filled, errors, types, uris)
             if partial is not None:
-                logger.warning("plan salvaged after %d rounds: dropped %d task(s): %s", self.repair_rounds + 1,
-                               len(attempt.plan.tasks) - len(partial.tasks), "; ".join(attempt.errors))
+                logger.warning("plan salvaged after %d rounds: dropped %d task(s), filled self-references: %s",
+                               self.repair_rounds + 1, len(attempt.plan.tasks) - len(partial.tasks),
+                               "; ".join(attempt.errors))
                 outcome = PlanOutcome(partial, self.repair_rounds, usage, salvaged=True)
                 yield outcome
                 return
@@ -156,13 +160,13 @@ class Planner:
         raw = parse_lenient(text)
         if raw is None:
             return _Attempt(Plan(), ['the answer is not JSON; write {"tasks": [...]}'], text)
-        plan, errors = parse_plan(raw, resources)
+        plan, format_errors = parse_plan(raw, resources)
         plan = complete_dependencies(drop_stray_dependencies(plan))
         uris = frozenset(a.uri for a in resources.by_name.values())
-        errors += validate_plan(plan, types, uris)
+        errors = format_errors + validate_plan(plan, types, uris)
         if not plan.tasks and not errors and not self.allow_direct_answer:
             errors.append("the plan has no tasks; this request needs at least one task")
-        return _Attempt(plan, errors, text)
+        return _Attempt(plan, errors, text, tuple(format_errors))
 
     async def _cover(
         self, plan: Plan, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], usage: Usage, deadline: float

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from hugginggpt.domain import Plan, Task, TaskTypeSpec
-from hugginggpt.planvalidation import validate_plan
+from hugginggpt.domain import Argument, Artifact, Kind, Plan, Task, TaskTypeSpec
+from hugginggpt.planvalidation import SLOT_KINDS, validate_plan
 
 _TASK = re.compile(r"^task (\d+):")
 _CYCLE = re.compile(r"cycle: ([\d\s\->]+)$")
@@ -60,4 +60,28 @@ def drop_stray_dependencies(plan: Plan) -> Plan:
         deps = tuple(d for d in task.dependencies if d in seen or d in refs)
         tasks.append(Task(task.id, task.type, deps, task.arguments))
         seen.add(task.id)
+    return Plan(tuple(tasks), plan.direct_answer)
+
+
+def fill_self_references(plan: Plan, request: str, files: Sequence[Artifact]) -> Plan:
+    """A task whose input is its own output ("<GENERATED>-k" inside task k) gets the request instead.
+
+    Small models write this when the input is the user's own text or file. Last resort only: a text slot
+    gets the request's text, a media slot the request's one file of that kind (left as it is if there are
+    none or several)."""
+    tasks = []
+    for task in plan.tasks:
+        args = []
+        for arg in task.arguments:
+            if arg.task_ref == task.id:
+                kind = SLOT_KINDS.get(arg.name, Kind.TEXT)
+                same_kind = [f for f in files if f.kind == kind]
+                if kind is Kind.TEXT:
+                    arg = Argument(arg.name, literal=request)
+                elif len(same_kind) == 1:
+                    arg = Argument(arg.name, resource_uri=same_kind[0].uri)
+            args.append(arg)
+        refs = {a.task_ref for a in args if a.task_ref is not None}
+        deps = tuple(d for d in task.dependencies if d != task.id or d in refs)
+        tasks.append(Task(task.id, task.type, deps, tuple(args)))
     return Plan(tuple(tasks), plan.direct_answer)

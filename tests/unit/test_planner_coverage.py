@@ -6,6 +6,7 @@ import json
 
 from hugginggpt.domain import Argument, Plan, Task
 from services.planner.coverage import append_plan, missed_part
+from services.planner.prompting import Turn
 from tests.unit.test_planner_core import DEMO_REQUEST, INVOICE, SPEECH, demo_turns, make_planner
 
 FIRST_HALF = {"tasks": [
@@ -73,3 +74,22 @@ async def test_the_pass_can_be_switched_off() -> None:
     planner, llm = make_planner([json.dumps(FIRST_HALF)], cover_files=False)
     outcome = await planner.plan(demo_turns())
     assert len(outcome.plan.tasks) == 2 and len(llm.calls) == 1
+
+
+async def test_a_task_fed_its_own_output_gets_the_request_after_the_last_round() -> None:
+    selfish = json.dumps({"tasks": [{"task": "summarization", "id": 0, "dep": [0],
+                                     "args": {"text": "<GENERATED>-0"}}]})
+    planner, llm = make_planner([selfish] * 3)
+    request = "Summarize: the council met on Monday and agreed a new budget for the libraries."
+    outcome = await planner.plan([Turn("user", request)])
+    assert outcome.salvaged and len(llm.calls) == 3
+    task = outcome.plan.tasks[0]
+    assert task.dependencies == () and task.arguments[0].literal == request
+
+
+async def test_a_self_referencing_media_input_takes_the_only_file_of_its_kind() -> None:
+    selfish = json.dumps({"tasks": [{"task": "automatic-speech-recognition", "id": 0, "dep": [],
+                                     "args": {"audio": "<GENERATED>-0"}}]})
+    planner, _ = make_planner([selfish] * 3)
+    outcome = await planner.plan([Turn("user", "Transcribe speech_fox.wav", (SPEECH,))])
+    assert outcome.plan.tasks[0].arguments[0].resource_uri == SPEECH.uri
