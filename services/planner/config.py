@@ -35,7 +35,7 @@ class PlannerConfig:
             metrics_port=env_int("HUGGINGGPT_PLANNER_METRICS_PORT", 0, env),
             llm=LlmSettings.from_env("planner", env),
             repair_rounds=rounds,
-            demo_tokens=env_int("HUGGINGGPT_PLANNER_DEMO_TOKENS", 450, env),
+            demo_tokens=env_int("HUGGINGGPT_PLANNER_DEMO_TOKENS", 600, env),
             max_demos=env_int("HUGGINGGPT_PLANNER_MAX_DEMOS", 4, env),
             max_answer_tokens=env_int("HUGGINGGPT_PLANNER_MAX_ANSWER_TOKENS", 384, env),
             default_timeout_seconds=env_float("HUGGINGGPT_PLANNER_TIMEOUT_SECONDS", 120.0, env),

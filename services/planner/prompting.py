@@ -30,7 +30,7 @@ class Budget:
 
     context_window: int = 8192
     max_answer_tokens: int = 384
-    demo_tokens: int = 450
+    demo_tokens: int = 600
     history_line_chars: int = 600
 
 
