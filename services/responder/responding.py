@@ -127,8 +127,12 @@ def footnote(outcomes: Sequence[Outcome], language: str, answer: str) -> str:
     and none is misquoted, whatever the LLM wrote above)."""
     models_h, files_h, failed_h, phantom_h, results_h = _HEADINGS.get(language, _HEADINGS["en"])
     lines = ["", "", "---"]
-    results = [f"- task {o.task_id} ({o.task_type}): " + "; ".join(condense(o.result, _FOOTNOTE_TEXT_LIMIT))
-               for o in outcomes if o.state == "succeeded" and condense(o.result, _FOOTNOTE_TEXT_LIMIT)]
+    results = []
+    for o in outcomes:
+        # the result's own facts; bookkeeping ("other data": token counts, segments) stays out of the answer
+        facts = [f for f in condense(o.result, _FOOTNOTE_TEXT_LIMIT) if not f.startswith("other data")]
+        if o.state == "succeeded" and facts:
+            results.append(f"- task {o.task_id} ({o.task_type}): " + "; ".join(facts))
     if results:
         lines.append(f"{results_h}:")
         lines.extend(results)
