@@ -96,3 +96,13 @@ async def test_bad_conversation_is_rejected(turns) -> None:
 async def test_llm_down_is_unavailable() -> None:
     with pytest.raises(Unavailable):
         await _collect(Responder(ScriptedLlm([], fail=True)), [Turn("user", "What?")], PLAN, OUTCOMES)
+
+
+async def test_footnote_quotes_every_result_whatever_the_llm_wrote() -> None:
+    plan = Plan((Task(0, "automatic-speech-recognition"),))
+    outcomes = [Outcome(0, "automatic-speech-recognition", "succeeded", "openai/whisper-tiny.en",
+                        result=Result(text="the quick brown fox", extra={"segments": [1, 2]}))]
+    llm = ScriptedLlm(["The transcript is: $42.50"])  # a small model mislabelling results
+    _, done = await _collect(Responder(llm), [Turn("user", "Transcribe it")], plan, outcomes)
+    assert "Results:\n- task 0 (automatic-speech-recognition): text: 'the quick brown fox'" in done.answer
+    assert "segments" not in done.answer.split("---", 1)[1]
