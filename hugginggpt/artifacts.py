@@ -42,6 +42,32 @@ def is_artifact_uri(value: str) -> bool:
     return bool(_URI.match(value))
 
 
+def new_target(folder_root: Path, name: str, media_type: str) -> tuple[Path, str, str]:
+    """A fresh, unguessable local path for a new artifact, its URI and media type; refuses other types."""
+    clean = safe_name(name)
+    media_type = media_type or guess_media_type(clean)
+    if not media_type.startswith(ALLOWED_PREFIXES):
+        raise InvalidRequest(
+            f"{clean!r} has type {media_type}; only image, audio, video and text files are accepted"
+        )
+    key = secrets.token_urlsafe(18)
+    folder = folder_root / key
+    folder.mkdir(parents=True)
+    return folder / clean, f"{SCHEME}{key}/{clean}", media_type
+
+
+def check_size(size: int, max_bytes: int, target: Path) -> int:
+    """size, or ResourceExhausted after removing the partly written file (and its folder) when over max_bytes."""
+    if size > max_bytes:
+        target.unlink(missing_ok=True)
+        os.rmdir(target.parent)
+        raise ResourceExhausted(
+            f"file is larger than the limit of {max_bytes} bytes; send a smaller file "
+            "or raise HUGGINGGPT_ARTIFACT_MAX_BYTES"
+        )
+    return size
+
+
 class ArtifactStore:
     """Artifacts in a local (or shared, ReadWriteMany) directory, under unguessable names."""
 
@@ -100,23 +126,7 @@ class ArtifactStore:
         return target, uri
 
     def _new_target(self, name: str, media_type: str) -> tuple[Path, str, str]:
-        clean = safe_name(name)
-        media_type = media_type or guess_media_type(clean)
-        if not media_type.startswith(ALLOWED_PREFIXES):
-            raise InvalidRequest(
-                f"{clean!r} has type {media_type}; only image, audio, video and text files are accepted"
-            )
-        key = secrets.token_urlsafe(18)
-        folder = self.root / key
-        folder.mkdir(parents=True)
-        return folder / clean, f"{SCHEME}{key}/{clean}", media_type
+        return new_target(self.root, name, media_type)
 
     def _check_size(self, size: int, target: Path) -> int:
-        if size > self.max_bytes:
-            target.unlink(missing_ok=True)
-            os.rmdir(target.parent)
-            raise ResourceExhausted(
-                f"file is larger than the limit of {self.max_bytes} bytes; send a smaller file "
-                "or raise HUGGINGGPT_ARTIFACT_MAX_BYTES"
-            )
-        return size
+        return check_size(size, self.max_bytes, target)

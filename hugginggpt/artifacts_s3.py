@@ -15,9 +15,17 @@ from minio.credentials import ChainedProvider, EnvAWSProvider, EnvMinioProvider,
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError
 
-from hugginggpt.artifacts import _URI, ALLOWED_PREFIXES, SCHEME, ArtifactStore, guess_media_type, kind_of, safe_name
+from hugginggpt.artifacts import (
+    _URI,
+    ALLOWED_PREFIXES,
+    ArtifactStore,
+    check_size,
+    guess_media_type,
+    kind_of,
+    new_target,
+)
 from hugginggpt.domain import Artifact
-from hugginggpt.errors import InvalidRequest, NotFound, ResourceExhausted, Unavailable
+from hugginggpt.errors import InvalidRequest, NotFound, Unavailable
 from hugginggpt.settings import SettingsError, env_int, env_str
 
 MISSING = {"NoSuchKey", "NoSuchObject", "NotFound"}
@@ -106,26 +114,10 @@ class S3ArtifactStore:
                    content_type=media_type)
 
     def _new_target(self, name: str, media_type: str) -> tuple[Path, str, str]:
-        clean = safe_name(name)
-        media_type = media_type or guess_media_type(clean)
-        if not media_type.startswith(ALLOWED_PREFIXES):
-            raise InvalidRequest(
-                f"{clean!r} has type {media_type}; only image, audio, video and text files are accepted"
-            )
-        token = secrets.token_urlsafe(18)
-        folder = self.cache_dir / token
-        folder.mkdir(parents=True)
-        return folder / clean, f"{SCHEME}{token}/{clean}", media_type
+        return new_target(self.cache_dir, name, media_type)
 
     def _check_size(self, size: int, target: Path) -> int:
-        if size > self.max_bytes:
-            target.unlink(missing_ok=True)
-            os.rmdir(target.parent)
-            raise ResourceExhausted(
-                f"file is larger than the limit of {self.max_bytes} bytes; send a smaller file "
-                "or raise HUGGINGGPT_ARTIFACT_MAX_BYTES"
-            )
-        return size
+        return check_size(size, self.max_bytes, target)
 
     def _key(self, token: str, name: str) -> str:
         return f"{self.prefix}/{token}/{name}" if self.prefix else f"{token}/{name}"
