@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from gateway.config import GatewayConfig
+from hugginggpt.budget import LlmCallBudget
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.tasktypes import load_task_types
@@ -44,17 +46,21 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                         Policy(hosted=args.hosted, default_mode=Mode(args.mode)))
     responder = Responder(llm, ResponderPolicy(max_answer_tokens=args.answer_tokens))
     samples = [json.loads(line) for line in DEV.open()][: args.limit]
+    budget = LlmCallBudget(args.max_llm_calls)  # shared as the gateway shares it
     calls, tokens, tasks, repairs = [], [], [], []
+    ranking_only = failed = salvaged = 0
     for i, sample in enumerate(samples):
         usage, started, n, rounds = Usage(), time.perf_counter(), 0, 0
         try:
             turn = sample_turn(sample["instruction"])
-            planned = await deps.planner.plan([turn], list(specs.values()))
+            planned = await deps.planner.plan([turn], list(specs.values()), max_llm_calls=budget.for_planning())
             usage.add(planned.usage)
-            n, rounds = len(planned.plan.tasks), planned.repair_rounds
+            n, rounds, salvaged = len(planned.plan.tasks), planned.repair_rounds, salvaged + planned.salvaged
             outcomes = []
             if planned.plan.tasks:
-                chosen = await selector.select(turn.content, planned.plan.tasks)
+                may_ask = budget.selection_may_ask(planned.usage.calls)
+                ranking_only += not may_ask
+                chosen = await selector.select(turn.content, planned.plan.tasks, ranking_only=not may_ask)
                 usage.add(chosen.usage)
                 outcomes = [stand_in(s.task_id, t.type, s.chosen.model_id if s.chosen else "")
                             for s, t in zip(chosen.selections, planned.plan.tasks, strict=True)]
@@ -62,6 +68,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 if isinstance(item, Done):
                     usage.add(item.usage)
         except HuggingGPTError as exc:
+            failed += 1
             print(f"sample {sample['id']}: {type(exc).__name__}: {exc.message}", file=sys.stderr)
         calls.append(usage.calls)
         repairs.append(rounds)
@@ -72,12 +79,15 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     await deps.close()
     await llm.close()
     count = max(1, len(samples))
-    return {"requests": len(samples), "mode": args.mode, "hosted": args.hosted,
+    return {"requests": len(samples), "mode": args.mode, "hosted": args.hosted, "llm_call_budget": budget.total,
             "max_llm_calls_per_request": max(calls, default=0),
             "mean_llm_calls_per_request": round(sum(calls) / count, 3),
             # the same without the planner's repair rounds (extra calls only when the LLM wrote an invalid plan)
             "max_llm_calls_first_try": max((c - r for c, r in zip(calls, repairs, strict=True)), default=0),
             "requests_with_repairs": sum(1 for r in repairs if r),
+            # selections decided by ranking because planning had used the budget's selection call
+            "requests_selection_by_ranking_only": ranking_only,
+            "plans_salvaged": salvaged, "requests_failed": failed,
             "mean_tasks_per_request": round(sum(tasks) / count, 3),
             "mean_llm_tokens_per_request": round(sum(tokens) / count, 1)}
 
@@ -93,6 +103,8 @@ def main() -> None:
     parser.add_argument("--hosted", default="on", choices=["on", "off", "auto"],
                         help="on = as with an HF token: hosted candidates make selection calls possible")
     parser.add_argument("--answer-tokens", type=int, default=200)
+    parser.add_argument("--max-llm-calls", type=int, default=GatewayConfig.max_llm_calls,
+                        help="the per-request LLM-call budget (HUGGINGGPT_GATEWAY_MAX_LLM_CALLS); 0 = none")
     print(json.dumps(asyncio.run(run(parser.parse_args()))))
 
 

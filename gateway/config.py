@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hugginggpt.budget import LlmCallBudget
 from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
 
 
@@ -27,6 +28,7 @@ class GatewayConfig:
     task_timeout_seconds: float = 0.0
     stream_execution: bool = True
     respond_to_direct_answers: bool = False
+    max_llm_calls: int = 3
     tls_cert: Path | None = None
     tls_key: Path | None = None
     auth_token: str = ""
@@ -59,6 +61,7 @@ class GatewayConfig:
             task_timeout_seconds=env_float("HUGGINGGPT_GATEWAY_TASK_TIMEOUT_SECONDS", 0.0, env),
             stream_execution=env_bool("HUGGINGGPT_GATEWAY_STREAM_EXECUTION", True, env),
             respond_to_direct_answers=env_bool("HUGGINGGPT_GATEWAY_RESPOND_TO_DIRECT_ANSWERS", False, env),
+            max_llm_calls=env_int("HUGGINGGPT_GATEWAY_MAX_LLM_CALLS", cls.max_llm_calls, env),
             tls_cert=Path(cert) if cert else None,
             tls_key=Path(key) if key else None,
             auth_token=env_str("HUGGINGGPT_GATEWAY_AUTH_TOKEN", "", env),
@@ -72,6 +75,7 @@ class GatewayConfig:
             raise SettingsError("HUGGINGGPT_GATEWAY_REQUEST_TIMEOUT_SECONDS must be positive")
         if self.artifact_max_bytes <= 0:
             raise SettingsError("HUGGINGGPT_ARTIFACT_MAX_BYTES must be positive")
+        LlmCallBudget(self.max_llm_calls)  # raises SettingsError naming the rule
         if self.history_messages < 0:
             raise SettingsError("HUGGINGGPT_GATEWAY_HISTORY_MESSAGES must be zero or more")
         if not self.session_store.startswith(("sqlite://", "redis://", "rediss://", "memory://")):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from opentelemetry import trace
 
 from gateway import metrics
+from hugginggpt.budget import LlmCallBudget
 from hugginggpt.errors import DeadlineExceeded, HuggingGPTError, Unavailable
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2, gateway_pb2, planner_pb2, responder_pb2, selector_pb2
@@ -42,6 +43,7 @@ class PipelineOptions:
     stream_execution: bool = True
     respond_to_direct_answers: bool = False
     task_timeout_seconds: float = 0.0
+    llm_budget: LlmCallBudget = field(default_factory=LlmCallBudget)  # LLM calls per request, all stages
 
 
 @dataclass
@@ -232,7 +234,8 @@ class _Run:
                 span.end()
 
     async def _plan(self) -> None:
-        request = planner_pb2.StreamPlanRequest(messages=self.turn.messages)
+        request = planner_pb2.StreamPlanRequest(messages=self.turn.messages,
+                                                max_llm_calls=self.p.options.llm_budget.for_planning())
         with self.p.tracer.start_as_current_span("gateway.plan") as span:
             async for message in self.p.stages.stream_plan(request, self.turn.left()):
                 if message.WhichOneof("event") == "task":
@@ -255,9 +258,10 @@ class _Run:
         await self._select([task], defer=True)
 
     async def _select(self, tasks: list[pb.Task], defer: bool) -> None:
+        planning_calls = self.out.plan.usage.calls if self.out.plan else 0
         request = selector_pb2.SelectRequest(
             user_request=self.turn.content, tasks=tasks, mode=self.turn.mode,  # type: ignore[arg-type]
-            defer_undecided=defer,
+            defer_undecided=defer, ranking_only=not self.p.options.llm_budget.selection_may_ask(planning_calls),
         )
         with self.p.tracer.start_as_current_span("gateway.select") as span:
             span.set_attribute("hugginggpt.select.deferred", defer)

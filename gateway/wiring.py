@@ -13,6 +13,7 @@ from gateway.pipeline import Pipeline, PipelineOptions
 from gateway.servicer import GatewayServicer
 from gateway.sessions import open_store
 from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.budget import LlmCallBudget
 from hugginggpt.server import ServerSpec
 from hugginggpt.v1 import gateway_pb2, gateway_pb2_grpc
 
@@ -34,7 +35,8 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
     pipeline = Pipeline(
         stages,
         PipelineOptions(
-            config.stream_execution, config.respond_to_direct_answers, config.task_timeout_seconds
+            config.stream_execution, config.respond_to_direct_answers, config.task_timeout_seconds,
+            LlmCallBudget(config.max_llm_calls),
         ),
         tracer or trace.get_tracer("gateway"),
     )

@@ -8,12 +8,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PlanRequest(_message.Message):
-    __slots__ = ("messages", "task_types")
+    __slots__ = ("messages", "task_types", "max_llm_calls")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     TASK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    MAX_LLM_CALLS_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     task_types: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskType]
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., task_types: _Optional[_Iterable[_Union[_common_pb2.TaskType, _Mapping]]] = ...) -> None: ...
+    max_llm_calls: int
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., task_types: _Optional[_Iterable[_Union[_common_pb2.TaskType, _Mapping]]] = ..., max_llm_calls: _Optional[int] = ...) -> None: ...
 
 class PlanResponse(_message.Message):
     __slots__ = ("plan", "repair_rounds", "usage")
@@ -26,12 +28,14 @@ class PlanResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[_common_pb2.Plan, _Mapping]] = ..., repair_rounds: _Optional[int] = ..., usage: _Optional[_Union[_common_pb2.LlmUsage, _Mapping]] = ...) -> None: ...
 
 class StreamPlanRequest(_message.Message):
-    __slots__ = ("messages", "task_types")
+    __slots__ = ("messages", "task_types", "max_llm_calls")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     TASK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    MAX_LLM_CALLS_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     task_types: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskType]
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., task_types: _Optional[_Iterable[_Union[_common_pb2.TaskType, _Mapping]]] = ...) -> None: ...
+    max_llm_calls: int
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., task_types: _Optional[_Iterable[_Union[_common_pb2.TaskType, _Mapping]]] = ..., max_llm_calls: _Optional[int] = ...) -> None: ...
 
 class StreamPlanResponse(_message.Message):
     __slots__ = ("task", "plan")

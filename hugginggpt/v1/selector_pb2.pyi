@@ -8,16 +8,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SelectRequest(_message.Message):
-    __slots__ = ("user_request", "tasks", "mode", "defer_undecided")
+    __slots__ = ("user_request", "tasks", "mode", "defer_undecided", "ranking_only")
     USER_REQUEST_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     DEFER_UNDECIDED_FIELD_NUMBER: _ClassVar[int]
+    RANKING_ONLY_FIELD_NUMBER: _ClassVar[int]
     user_request: str
     tasks: _containers.RepeatedCompositeFieldContainer[_common_pb2.Task]
     mode: _common_pb2.InferenceMode
     defer_undecided: bool
-    def __init__(self, user_request: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[_common_pb2.Task, _Mapping]]] = ..., mode: _Optional[_Union[_common_pb2.InferenceMode, str]] = ..., defer_undecided: _Optional[bool] = ...) -> None: ...
+    ranking_only: bool
+    def __init__(self, user_request: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[_common_pb2.Task, _Mapping]]] = ..., mode: _Optional[_Union[_common_pb2.InferenceMode, str]] = ..., defer_undecided: _Optional[bool] = ..., ranking_only: _Optional[bool] = ...) -> None: ...
 
 class SelectResponse(_message.Message):
     __slots__ = ("selections", "usage")

@@ -76,35 +76,49 @@ class Planner:
         self.cover_files = cover_files
 
     async def plan(
-        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
+        max_llm_calls: int = 0,
     ) -> PlanOutcome:
-        """The validated plan; InvalidRequest, PlanRejected, Unavailable or DeadlineExceeded otherwise."""
+        """The validated plan; InvalidRequest, PlanRejected, Unavailable or DeadlineExceeded otherwise.
+
+        `max_llm_calls` (0 = no limit beyond the repair rounds) caps every call this plan may cost."""
         outcome: PlanOutcome | None = None
-        async for event in self._run(turns, offered, timeout, stream=False):
+        async for event in self._run(turns, offered, timeout, max_llm_calls, stream=False):
             if isinstance(event, PlanOutcome):
                 outcome = event
         assert outcome is not None
         return outcome
 
     def stream_plan(
-        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
+        max_llm_calls: int = 0,
     ) -> AsyncIterator[Task | PlanOutcome]:
         """Each task as soon as the LLM has written it (and it is valid on its own), then the outcome."""
-        return self._run(turns, offered, timeout, stream=True)
+        return self._run(turns, offered, timeout, max_llm_calls, stream=True)
 
     async def _run(
-        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec], timeout: float, *, stream: bool
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec], timeout: float, max_calls: int, *,
+        stream: bool,
     ) -> AsyncIterator[Task | PlanOutcome]:
         types = self._check(turns, offered)
+        if max_calls < 0:
+            raise InvalidRequest(f"max_llm_calls must be 0 (no limit) or positive, got {max_calls}")
         deadline = time.monotonic() + timeout
         resources = Resources(resources_of(turns))
         usage = Usage()
+
+        def may_call() -> bool:
+            return not max_calls or usage.calls < max_calls
+
         messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
         schema = plan_schema(list(types.values()), resources.by_name)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("plan prompt: %s", json.dumps(messages, ensure_ascii=False))
         attempt: _Attempt | None = None
         for round_ in range(self.repair_rounds + 1):
+            if round_ and not may_call():
+                logger.info("no repair round: the request's LLM-call budget (%d) is spent", max_calls)
+                break
             limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
             if stream and round_ == 0:
                 emitted: list[Task] = []
@@ -120,12 +134,13 @@ class Planner:
             attempt = self._judge(text, types, resources)
             if not attempt.errors:
                 plan = attempt.plan
-                if self.cover_files and (merged := await self._cover(plan, turns, types, usage, deadline)):
+                merged = await self._cover(plan, turns, types, usage, deadline) if may_call() else None
+                if merged is not None:
                     if stream:
                         for task in merged.tasks[len(plan.tasks):]:
                             yield task
                     plan = merged
-                yield await self._finish(plan, turns, round_, usage, deadline)
+                yield await self._finish(plan, turns, round_, usage, deadline, may_call())
                 return
             logger.info("plan round %d invalid: %s", round_, "; ".join(attempt.errors))
             messages = [*messages, {"role": "assistant", "content": text},
@@ -137,14 +152,15 @@ class Planner:
             errors = list(attempt.format_errors) + validate_plan(filled, types, uris)
             partial = filled if filled.tasks and not errors else salvage(filled, errors, types, uris)
             if partial is not None:
-                logger.warning("plan salvaged after %d rounds: dropped %d task(s), filled self-references: %s",
-                               self.repair_rounds + 1, len(attempt.plan.tasks) - len(partial.tasks),
+                logger.warning("plan salvaged after %d calls: dropped %d task(s), filled self-references: %s",
+                               usage.calls, len(attempt.plan.tasks) - len(partial.tasks),
                                "; ".join(attempt.errors))
-                outcome = PlanOutcome(partial, self.repair_rounds, usage, salvaged=True)
+                outcome = PlanOutcome(partial, max(0, usage.calls - 1), usage, salvaged=True)
                 yield outcome
                 return
         raise PlanRejected(
-            f"the LLM could not write a valid plan in {self.repair_rounds + 1} tries; last problems: "
+            f"the LLM could not write a valid plan in {usage.calls} {'try' if usage.calls == 1 else 'tries'}; "
+            "last problems: "
             + "; ".join(attempt.errors[:5])
         )
 
@@ -172,6 +188,8 @@ class Planner:
         self, plan: Plan, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], usage: Usage, deadline: float
     ) -> Plan | None:
         """The plan with tasks for the part of the request it missed (files it names but no task uses)."""
+        if not self.cover_files:
+            return None
         part = missed_part(plan, turns[-1].content, turns[-1].attachments)
         if part is None:
             return None
@@ -218,15 +236,21 @@ class Planner:
         return ready
 
     async def _finish(
-        self, plan: Plan, turns: Sequence[Turn], rounds: int, usage: Usage, deadline: float
+        self, plan: Plan, turns: Sequence[Turn], rounds: int, usage: Usage, deadline: float, may_call: bool
     ) -> PlanOutcome:
         if plan.tasks or plan.direct_answer.strip():
             return PlanOutcome(plan, rounds, usage)
+        if not may_call:
+            return PlanOutcome(Plan((), NO_MODEL_NEEDED), rounds, usage)
         # The model decided no model is needed but wrote no reply: ask it for a conversational one.
         messages = [{"role": "system", "content": self.prompts.direct.render()},
                     {"role": "user", "content": turns[-1].content}]
         answer = await self.llm.complete(messages, usage, max_tokens=256, timeout=_left(deadline))
         return PlanOutcome(Plan((), answer.strip()), rounds, usage)
+
+
+NO_MODEL_NEEDED = ("This request needs no expert model, and this request's LLM-call budget is spent, so no "
+                   "conversational reply was written. Ask again, or rephrase it as a task.")
 
 
 def _left(deadline: float) -> float:

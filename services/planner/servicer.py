@@ -36,7 +36,7 @@ class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
                    ) -> planner_pb2.PlanResponse:
         outcome = await self._planner.plan(
             turns_from_pb(list(request.messages)), [task_type_from_pb(t) for t in request.task_types],
-            timeout=remaining(context, self._timeout),
+            timeout=remaining(context, self._timeout), max_llm_calls=request.max_llm_calls,
         )
         return response_of(outcome)
 
@@ -44,7 +44,7 @@ class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
                          ) -> AsyncIterator[planner_pb2.StreamPlanResponse]:
         events = self._planner.stream_plan(
             turns_from_pb(list(request.messages)), [task_type_from_pb(t) for t in request.task_types],
-            timeout=remaining(context, self._timeout),
+            timeout=remaining(context, self._timeout), max_llm_calls=request.max_llm_calls,
         )
         async for event in events:
             if isinstance(event, PlanOutcome):

@@ -133,7 +133,9 @@ class Selector:
         return await asyncio.to_thread(self._ranker.rank, query, runnable)
 
     async def select(self, user_request: str, tasks: Sequence[Task], mode: Mode | None = None,
-                     defer_undecided: bool = False, timeout: float = 60.0) -> SelectOutcome:
+                     defer_undecided: bool = False, timeout: float = 60.0,
+                     ranking_only: bool = False) -> SelectOutcome:
+        """A selection per task; the LLM is asked once about the open ones unless deferred or ranking_only."""
         if not tasks:
             raise InvalidRequest("the plan has no tasks to select models for")
         if len({t.id for t in tasks}) != len(tasks):
@@ -164,7 +166,13 @@ class Selector:
             else:
                 open_questions.append(Question(task, ranked[: self.policy.top_k]))
         usage = Usage()
-        if open_questions and not defer_undecided:
+        if open_questions and ranking_only and not defer_undecided:
+            for question in open_questions:
+                ranked = rankings[question.task.id]
+                why = (f"top of the ranking ({_terms(ranked[0])}; next {ranked[1].model.id} {ranked[1].score:.3f}); "
+                       "the LLM was not asked: this request's LLM-call budget is spent")
+                decided[question.task.id] = self._pick(question.task.id, ranked, 0, why)
+        elif open_questions and not defer_undecided:
             decided.update(await self._ask(user_request, open_questions, rankings, usage, timeout))
         return SelectOutcome([decided[t.id] for t in tasks if t.id in decided], usage)
 

@@ -42,6 +42,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         outcome = await self._selector.select(
             request.user_request, [task_from_pb(t) for t in request.tasks], mode_from_pb(request.mode),
             defer_undecided=request.defer_undecided, timeout=remaining(context, 60.0),
+            ranking_only=request.ranking_only,
         )
         return selector_pb2.SelectResponse(selections=[selection_to_pb(s) for s in outcome.selections],
                                            usage=usage_to_pb(outcome.usage))

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 
+from gateway.config import GatewayConfig
 from gateway.pipeline import Outcome, Pipeline, PipelineOptions, Turn
+from hugginggpt.budget import LlmCallBudget
 from hugginggpt.errors import HuggingGPTError, Unavailable
+from hugginggpt.settings import SettingsError
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2, planner_pb2, responder_pb2, selector_pb2
 
@@ -27,8 +30,10 @@ class Stages:
         self.report: set[int] | None = None  # task ids the executor reports; None = all
         self.selects: list[selector_pb2.SelectRequest] = []
         self.answer_done = True
+        self.plan_requests: list[planner_pb2.StreamPlanRequest] = []
 
     async def stream_plan(self, request: Any, timeout: float) -> AsyncIterator[Any]:
+        self.plan_requests.append(request)
         for message in self.plan_messages:
             yield message
 
@@ -56,8 +61,10 @@ class Stages:
             yield responder_pb2.RespondResponse(done=responder_pb2.RespondDone(answer="ok"))
 
 
-def streamed(*tasks: pb.Task, final: list[pb.Task] | None = None) -> list[planner_pb2.StreamPlanResponse]:
-    plan = planner_pb2.PlanResponse(plan=pb.Plan(tasks=final if final is not None else list(tasks)))
+def streamed(*tasks: pb.Task, final: list[pb.Task] | None = None,
+             planning_calls: int = 1) -> list[planner_pb2.StreamPlanResponse]:
+    plan = planner_pb2.PlanResponse(plan=pb.Plan(tasks=final if final is not None else list(tasks)),
+                                    usage=pb.LlmUsage(calls=planning_calls))
     return [*[planner_pb2.StreamPlanResponse(task=t) for t in tasks], planner_pb2.StreamPlanResponse(plan=plan)]
 
 
@@ -128,3 +135,18 @@ async def test_unary_execution_sends_the_whole_plan() -> None:
     events, outcome = await run(stages, stream_execution=False)
     assert outcome.answer == "ok" and len(outcome.ordered_results()) == 2
     assert events[-1].answer_delta == "ok"
+
+
+@pytest.mark.parametrize(("total", "planning_calls", "ranking_only"), [(3, 1, False), (3, 2, True), (0, 5, False)])
+async def test_the_llm_call_budget_is_shared_between_planner_and_selector(
+        total: int, planning_calls: int, ranking_only: bool) -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(final=[task(1)], planning_calls=planning_calls)
+    await run(stages, llm_budget=LlmCallBudget(total))
+    assert stages.plan_requests[0].max_llm_calls == (total - 1 if total else 0)
+    assert [s.ranking_only for s in stages.selects] == [ranking_only]
+
+
+def test_an_llm_call_budget_without_room_for_plan_and_answer_is_refused() -> None:
+    with pytest.raises(SettingsError, match="at least 2"):
+        GatewayConfig.from_env({"HUGGINGGPT_GATEWAY_MAX_LLM_CALLS": "1"})

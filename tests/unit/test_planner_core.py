@@ -88,6 +88,34 @@ async def test_rejected_after_the_repair_budget_with_a_clear_message() -> None:
     assert len(llm.calls) == 3
 
 
+async def test_no_repair_round_beyond_the_llm_call_budget() -> None:
+    bad = json.dumps({"tasks": [{"task": "paint-my-house", "id": 0, "dep": [], "args": {}}]})
+    planner, llm = make_planner([bad, json.dumps(GOOD)], rounds=2)
+    with pytest.raises(PlanRejected, match="in 1 try;.*unknown task type"):
+        await planner.plan(demo_turns(), max_llm_calls=1)
+    assert len(llm.calls) == 1
+
+
+async def test_a_repair_round_fits_a_budget_of_two() -> None:
+    bad = json.dumps({"tasks": [{"task": "paint-my-house", "id": 0, "dep": [], "args": {}}]})
+    planner, llm = make_planner([bad, json.dumps(GOOD)], rounds=2)
+    outcome = await planner.plan(demo_turns(), max_llm_calls=2)
+    assert outcome.repair_rounds == 1 and outcome.usage.calls == 2 and len(outcome.plan.tasks) == 4
+
+
+async def test_a_negative_llm_call_budget_is_refused() -> None:
+    planner, llm = make_planner([json.dumps(GOOD)])
+    with pytest.raises(InvalidRequest, match="max_llm_calls"):
+        await planner.plan(demo_turns(), max_llm_calls=-1)
+    assert llm.calls == []
+
+
+async def test_empty_plan_without_answer_and_no_budget_left_says_so_without_another_call() -> None:
+    planner, llm = make_planner([json.dumps({"tasks": []}), "Hi! What would you like to do?"])
+    outcome = await planner.plan([Turn("user", "hi")], max_llm_calls=1)
+    assert len(llm.calls) == 1 and "needs no expert model" in outcome.plan.direct_answer
+
+
 async def test_not_json_is_repaired() -> None:
     planner, llm = make_planner(["I think you should OCR it.", "```json\n" + json.dumps(GOOD) + "\n```"])
     outcome = await planner.plan(demo_turns())

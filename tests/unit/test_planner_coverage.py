@@ -93,3 +93,9 @@ async def test_a_self_referencing_media_input_takes_the_only_file_of_its_kind() 
     planner, _ = make_planner([selfish] * 3)
     outcome = await planner.plan([Turn("user", "Transcribe speech_fox.wav", (SPEECH,))])
     assert outcome.plan.tasks[0].arguments[0].resource_uri == SPEECH.uri
+
+
+async def test_no_second_look_when_the_llm_call_budget_is_spent() -> None:
+    planner, llm = make_planner([json.dumps(FIRST_HALF), json.dumps(SECOND_HALF)])
+    outcome = await planner.plan(demo_turns(), max_llm_calls=1)
+    assert len(outcome.plan.tasks) == 2 and len(llm.calls) == 1 and outcome.usage.calls == 1

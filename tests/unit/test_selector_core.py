@@ -88,6 +88,16 @@ async def test_no_llm_call_when_ranking_decides_or_undecided_are_deferred() -> N
     assert not llm.calls and out.selections == []
 
 
+async def test_ranking_only_decides_open_tasks_without_the_llm() -> None:
+    llm = ScriptedLlm({"task_1": {"model": "b/cls-two", "reason": "fits"}})
+    out = await _selector(llm).select("classify", [_task(1, "text-classification")], ranking_only=True)
+    assert not llm.calls and out.usage.calls == 0
+    chosen = out.selections[0]
+    assert chosen.chosen is not None and "budget is spent" in chosen.reason
+    fallbacks = [f.model_id for f in chosen.fallbacks]
+    assert fallbacks and chosen.chosen.model_id not in fallbacks
+
+
 async def test_garbage_llm_answer_falls_back_to_top_ranked() -> None:
     out = await _selector(ScriptedLlm("not json")).select("x", [_task(1, "text-classification")])
     assert out.selections[0].chosen is not None and "not valid JSON" in out.selections[0].reason
