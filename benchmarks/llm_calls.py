@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gateway.config import GatewayConfig
 from hugginggpt.budget import LlmCallBudget
+from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.tasktypes import load_task_types
@@ -23,7 +24,7 @@ from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.clients import offline_fallback
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache
-from services.selector.ranking import MiniLmEmbedder, Ranker
+from services.selector.ranking import Ranker
 from services.selector.selection import Mode, Policy, Selector
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "taskbench-hf" / "dev.jsonl"
@@ -41,7 +42,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     deps = build_planner(PlannerConfig.from_env(), specs)
     llm = LlmClient(LlmSettings.from_env("selector"))
     offline = offline_fallback(OFFLINE)
-    selector = Selector(load_catalog(BUNDLED_SNAPSHOT, OFFLINE), Ranker(MiniLmEmbedder()),
+    selector = Selector(load_catalog(BUNDLED_SNAPSHOT, OFFLINE), Ranker(MiniLm()),
                         DeploymentCache(lambda: _deployed(offline), offline), llm, specs,
                         Policy(hosted=args.hosted, default_mode=Mode(args.mode)))
     responder = Responder(llm, ResponderPolicy(max_answer_tokens=args.answer_tokens))

@@ -28,6 +28,9 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     HOME=/var/cache/hugginggpt HUGGINGGPT_CACHE_DIR=/var/cache/hugginggpt
 WORKDIR /app
+# MiniLM on ONNX Runtime for the planner and selector: exported and checked once, at build time.
+RUN mkdir -p /var/cache/hugginggpt && python -m hugginggpt.embedding \
+    && chown -R 10001:10001 /var/cache/hugginggpt
 USER 10001:10001
 
 FROM runtime AS gateway

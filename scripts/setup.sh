@@ -57,6 +57,9 @@ for side in scripts/setup_mediapipe.sh scripts/setup_s3test.sh; do
   if [ -x "$side" ]; then "$side"; fi
 done
 
+log "preparing MiniLM on ONNX Runtime (exported once, checked against torch)"
+$VENV/bin/python -m hugginggpt.embedding >/dev/null 2>&1 || log "MiniLM export failed; the stages will embed with torch"
+
 log "assembling and verifying the embedded LLM"
 $VENV/bin/python -m hugginggpt.embedded "${HUGGINGGPT_EMBEDDED_MODEL:-qwen2.5-coder-0.5b}" >/dev/null
 log "ready"

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hugginggpt.domain import TaskTypeSpec
+from hugginggpt.embedding import Embedder, MiniLm
 from hugginggpt.llm import LlmClient
 from services.planner.config import PlannerConfig
-from services.planner.demos import Demo, DemoBank, Embedder, MiniLmEmbedder
+from services.planner.demos import Demo, DemoBank
 from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder
 from services.planner.templates import load_demo_lines
@@ -41,7 +42,7 @@ def build_planner(
 ) -> PlannerDeps:
     """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner."""
     llm = LlmClient(config.llm)
-    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder or MiniLmEmbedder(),
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder or MiniLm(),
                     max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)

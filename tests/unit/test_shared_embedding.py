@@ -1,0 +1,50 @@
+"""MiniLM embeddings: ONNX Runtime gives torch's vectors, falls back to torch, refuses a bad setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hugginggpt import embedding
+from hugginggpt.embedded import default_cache_dir
+from hugginggpt.embedding import MiniLm
+from hugginggpt.settings import SettingsError
+
+TEXTS = ["hi", "A kitten rests on a rug.", "Übersetze diesen Satz ins Englische, bitte. " * 40, ""]
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[MiniLm, MiniLm]:
+    return MiniLm("onnx", default_cache_dir()), MiniLm("torch")
+
+
+def test_onnx_vectors_equal_torch_vectors_in_any_order_and_length(both: tuple[MiniLm, MiniLm]) -> None:
+    onnx, torch = both
+    assert onnx.backend == "onnx" and torch.backend == "torch"
+    got, want = onnx.embed(TEXTS), torch.embed(TEXTS)
+    assert got.shape == want.shape == (4, 384)
+    assert float(np.abs(got - want).max()) < 1e-4
+    assert np.allclose(np.linalg.norm(got[:3], axis=1), 1.0, atol=1e-5)
+    assert onnx.embed([]).shape == (0, 384)
+
+
+def test_a_failed_export_falls_back_to_torch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def broken(source: Path, cache_dir: Path) -> Path:
+        raise RuntimeError("no onnx package")
+
+    monkeypatch.setattr(embedding, "ensure_onnx", broken)
+    assert MiniLm("onnx", tmp_path).backend == "torch"
+
+
+def test_an_export_that_differs_from_torch_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(embedding, "TOLERANCE", -1.0)  # nothing can be that close
+    with pytest.raises(ValueError, match="differs from torch"):
+        embedding.ensure_onnx(embedding.model_dir(), tmp_path)
+    assert not list((tmp_path / "onnx").iterdir())  # no half-checked file left behind
+
+
+def test_an_unknown_backend_is_refused() -> None:
+    with pytest.raises(SettingsError, match="HUGGINGGPT_EMBEDDINGS_BACKEND"):
+        MiniLm("gpu-please")
