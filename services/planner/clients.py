@@ -46,7 +46,7 @@ def build_planner(
                     max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)
-    prompts = PromptBuilder(bank, token_counter(config, llm), budget)
+    prompts = PromptBuilder(bank, token_counter(config, llm), budget, steps=config.steps)
     planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
                       allow_direct_answer=allow_direct_answer, salvage=config.salvage,
                       cover_files=config.cover_files)

@@ -24,6 +24,7 @@ class PlannerConfig:
     use_tokenizer_endpoint: bool
     salvage: bool
     cover_files: bool
+    steps: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
@@ -42,4 +43,5 @@ class PlannerConfig:
             use_tokenizer_endpoint=env_bool("HUGGINGGPT_PLANNER_TOKENIZE_ENDPOINT", True, env),
             salvage=env_bool("HUGGINGGPT_PLANNER_SALVAGE", True, env),
             cover_files=env_bool("HUGGINGGPT_PLANNER_COVER_FILES", True, env),
+            steps=env_bool("HUGGINGGPT_PLANNER_STEPS", False, env),
         )

@@ -41,9 +41,10 @@ class Demo:
         types = frozenset(t["task"] for t in plan["tasks"])
         return cls(raw["request"], tuple(raw.get("files", ())), plan, tuple(raw.get("history", ())), types)
 
-    def answer(self) -> str:
-        """The plan exactly as the model should write it."""
-        return json.dumps(self.plan, ensure_ascii=False)
+    def answer(self, steps: bool = False) -> str:
+        """The plan exactly as the model should write it: with its "steps" first, or without them."""
+        plan = self.plan if steps else {k: v for k, v in self.plan.items() if k != "steps"}
+        return json.dumps(plan, ensure_ascii=False)
 
 
 class DemoBank:

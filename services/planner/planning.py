@@ -111,7 +111,7 @@ class Planner:
             return not max_calls or usage.calls < max_calls
 
         messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
-        schema = plan_schema(list(types.values()), resources.by_name)
+        schema = plan_schema(list(types.values()), resources.by_name, steps=self.prompts.steps)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("plan prompt: %s", json.dumps(messages, ensure_ascii=False))
         attempt: _Attempt | None = None
@@ -197,7 +197,7 @@ class Planner:
         resources = Resources(resources_of(sub))
         offered = list(types.values())
         messages = await self.prompts.build(sub, offered, allow_direct=False)
-        schema = plan_schema(offered, resources.by_name)
+        schema = plan_schema(offered, resources.by_name, steps=self.prompts.steps)
         try:
             text = await self.llm.complete(messages, usage, schema=schema,
                                            max_tokens=self.prompts.budget.max_answer_tokens, timeout=_left(deadline))

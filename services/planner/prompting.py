@@ -13,6 +13,7 @@ from services.planner.templates import Template
 from services.planner.tokens import TokenCounter
 
 REF_PATTERN = "^<GENERATED>-[0-9]+$"
+MAX_STEPS = 10  # a plan's "steps" (when asked for): more is rambling, not planning
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Budget:
     history_line_chars: int = 600
 
 
-def plan_schema(types: Sequence[TaskTypeSpec], files: Mapping[str, Artifact] | None = None) -> dict[str, Any]:
+def plan_schema(types: Sequence[TaskTypeSpec], files: Mapping[str, Artifact] | None = None,
+                steps: bool = False) -> dict[str, Any]:
     """JSON schema of a plan: each task is one of the types on offer with exactly the argument slots it takes.
 
     An image, audio or video slot may hold only a file of that kind from the request or a task reference,
@@ -46,14 +48,13 @@ def plan_schema(types: Sequence[TaskTypeSpec], files: Mapping[str, Artifact] | N
         if names:
             options.insert(0, {"type": "string", "enum": names})
         media[kind.value] = {"anyOf": options}
-    return {
-        "type": "object",
-        "properties": {
-            "tasks": {"type": "array", "items": {"anyOf": [_task_schema(t, media) for t in types]}},
-            "answer": {"type": "string"},
-        },
-        "required": ["tasks"],
+    properties: dict[str, Any] = {
+        "tasks": {"type": "array", "items": {"anyOf": [_task_schema(t, media) for t in types]}},
+        "answer": {"type": "string"},
     }
+    if steps:  # written first: the request in short steps, then one task per step
+        properties = {"steps": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_STEPS}, **properties}
+    return {"type": "object", "properties": properties, "required": ["steps", "tasks"] if steps else ["tasks"]}
 
 
 def _task_schema(spec: TaskTypeSpec, media: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,25 +92,27 @@ def describe_types(types: Sequence[TaskTypeSpec]) -> str:
 class PromptBuilder:
     """Renders prompts from the data files; the system prefix depends only on the types on offer."""
 
-    def __init__(self, bank: DemoBank, counter: TokenCounter, budget: Budget) -> None:
+    def __init__(self, bank: DemoBank, counter: TokenCounter, budget: Budget, steps: bool = False) -> None:
         self.bank = bank
         self.counter = counter
         self.budget = budget
+        self.steps = steps  # the plan starts with the request broken into short steps
         self._system = Template.load("system.txt")
+        self._format = Template.load("format_steps.txt" if steps else "format.txt").render()
         self._request = Template.load("request.txt")
         self._history = Template.load("history.txt")
         self.repair = Template.load("repair.txt")
         self.direct = Template.load("direct.txt")
 
     def system(self, types: Sequence[TaskTypeSpec]) -> str:
-        return self._system.render(task_types=describe_types(types))
+        return self._system.render(task_types=describe_types(types), answer_format=self._format)
 
     def user(self, request: str, files: Sequence[str], history: Sequence[str]) -> str:
         block = self._history.render(lines="\n".join(history)) if history else ""
         return self._request.render(history=block, files=", ".join(files) or "none", request=request)
 
     def _demo_text(self, demo: Demo) -> str:
-        return self.user(demo.request, demo.files, demo.history) + demo.answer()
+        return self.user(demo.request, demo.files, demo.history) + demo.answer(self.steps)
 
     async def build(
         self, turns: Sequence[Turn], types: Sequence[TaskTypeSpec], *, allow_direct: bool = True
@@ -136,7 +139,7 @@ class PromptBuilder:
         messages = [{"role": "system", "content": system}]
         for demo in demos:
             messages.append({"role": "user", "content": self.user(demo.request, demo.files, demo.history)})
-            messages.append({"role": "assistant", "content": demo.answer()})
+            messages.append({"role": "assistant", "content": demo.answer(self.steps)})
         messages.append({"role": "user", "content": self.user(request, files, history)})
         return messages
 

@@ -178,3 +178,13 @@ async def test_only_offered_types_are_allowed() -> None:
 
 def offered_in(schema: dict) -> list[str]:
     return [v["properties"]["task"]["enum"][0] for v in schema["properties"]["tasks"]["items"]["anyOf"]]
+
+
+async def test_a_plan_written_steps_first_is_read_and_streamed_without_its_steps() -> None:
+    answer = json.dumps({"steps": ["Read the text in invoice_text.png", "Answer 'What is the total?'",
+                                   "Transcribe speech_fox.wav", "Find the entities"], **GOOD})
+    planner, llm = make_planner([answer])
+    planner.prompts.steps = True
+    streamed = [e async for e in planner.stream_plan(demo_turns())]
+    assert [t.type for t in streamed[:-1]] == [t["task"] for t in GOOD["tasks"]]
+    assert len(streamed[-1].plan.tasks) == 4 and llm.calls[0]["schema"]["required"] == ["steps", "tasks"]

@@ -112,3 +112,26 @@ async def test_a_demo_with_files_of_the_requests_kinds_outranks_a_closer_one_wit
     assert chosen[-1] is whole  # best last, nearest the request
     chosen = await bank.choose(request, offered, 1000, EstimatingCounter(), lambda d: d.request)
     assert chosen[-1] is half  # on words alone the one-file demo is closer
+
+
+def test_every_demo_has_one_step_per_task() -> None:
+    for demo in (Demo.from_json(line) for line in load_demo_lines()):
+        assert len(demo.plan["steps"]) == len(demo.plan["tasks"]), demo.request
+        assert all(isinstance(s, str) and s.strip() for s in demo.plan["steps"]), demo.request
+
+
+async def test_steps_mode_asks_for_steps_first_in_prompt_demos_and_schema() -> None:
+    from services.planner.prompting import plan_schema
+
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    plain, steps = PromptBuilder(bank, EstimatingCounter(), Budget()), PromptBuilder(
+        bank, EstimatingCounter(), Budget(), steps=True)
+    types = list(load_task_types().values())
+    turns = [Turn("user", "Transcribe a.wav", (Artifact("artifact://x/a.wav", "a.wav", "audio/wav", 1, Kind.AUDIO),))]
+    plain_messages, steps_messages = await plain.build(turns, types), await steps.build(turns, types)
+    assert '"steps"' not in plain_messages[0]["content"] and '"steps"' in steps_messages[0]["content"]
+    assert all('"steps"' not in m["content"] for m in plain_messages if m["role"] == "assistant")
+    assert all(m["content"].startswith('{"steps": [') for m in steps_messages if m["role"] == "assistant")
+    schema = plan_schema(types, steps=True)
+    assert list(schema["properties"])[0] == "steps" and schema["required"] == ["steps", "tasks"]
+    assert "steps" not in plan_schema(types)["properties"]
