@@ -50,7 +50,7 @@ def sentence(i: int) -> str:
     return " ".join(WORDS[(i + k) % len(WORDS)] for k in range(n))
 
 
-def start(batching: bool, port: int, artifacts: str, metrics: int) -> subprocess.Popen[bytes]:
+def start(batching: bool, port: int, artifacts: str, metrics: int, backend: str) -> subprocess.Popen[bytes]:
     env = {
         "HUGGINGGPT_REPLICA_METRICS_PORT": str(metrics),
         **os.environ,
@@ -60,6 +60,7 @@ def start(batching: bool, port: int, artifacts: str, metrics: int) -> subprocess
         "HUGGINGGPT_REPLICA_BATCHING": "1" if batching else "0",
         "HUGGINGGPT_ARTIFACT_DIR": artifacts,
         "HUGGINGGPT_REPLICA_ID": f"bench-{int(batching)}",
+        "HUGGINGGPT_EMBEDDINGS_BACKEND": backend,
     }
     env.pop("HUGGINGGPT_ROUTER_ADDRESS", None)
     return subprocess.Popen(
@@ -133,9 +134,9 @@ def mean_batch(metrics: int) -> float:
     return round(values["sum"] / values["count"], 2) if values.get("count") else 1.0
 
 
-async def run_mode(batching: bool, artifacts: str) -> dict[str, float]:
+async def run_mode(batching: bool, artifacts: str, backend: str) -> dict[str, float]:
     port, metrics = free_port(), free_port()
-    proc = start(batching, port, artifacts, metrics)
+    proc = start(batching, port, artifacts, metrics, backend)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             await wait_serving(channel, proc)
@@ -150,26 +151,27 @@ async def run_mode(batching: bool, artifacts: str) -> dict[str, float]:
             proc.wait()
 
 
+async def pair(backend: str, artifacts: str) -> dict[str, float]:
+    off = await run_mode(False, artifacts, backend)
+    print(json.dumps({"backend": backend, "batching": "off", **off}), flush=True)
+    on = await run_mode(True, artifacts, backend)
+    print(json.dumps({"backend": backend, "batching": "on", **on}), flush=True)
+    return {"rps_batched": on["rps"], "rps_unbatched": off["rps"], "p50_ms_batched": on["p50_ms"],
+            "p50_ms_unbatched": off["p50_ms"], "mean_batch_batched": on["mean_batch"],
+            "batched_over_unbatched": round(on["rps"] / off["rps"], 2)}
+
+
 async def main() -> None:
+    """Both embedding backends of the replica, each batched and unbatched, in one run; the headline is
+    the default backend (ONNX Runtime); torch is the backend a GPU replica uses."""
     with tempfile.TemporaryDirectory() as artifacts:
-        off = await run_mode(False, artifacts)
-        print(json.dumps({"batching": "off", **off}), flush=True)
-        on = await run_mode(True, artifacts)
-        print(json.dumps({"batching": "on", **on}), flush=True)
-    print(
-        json.dumps(
-            {
-                "clients": CLIENTS,
-                "model": MODEL,
-                "rps_batched": on["rps"],
-                "rps_unbatched": off["rps"],
-                "p50_ms_batched": on["p50_ms"],
-                "mean_batch_batched": on["mean_batch"],
-                "p50_ms_unbatched": off["p50_ms"],
-                "batched_over_unbatched": round(on["rps"] / off["rps"], 2),
-            }
-        )
-    )
+        by_backend = {backend: await pair(backend, artifacts) for backend in ("onnx", "torch")}
+    default = by_backend["onnx"]
+    print(json.dumps({"clients": CLIENTS, "model": MODEL, **default,
+                      "torch_batched_over_unbatched": by_backend["torch"]["batched_over_unbatched"],
+                      "onnx_batched_over_torch_batched": round(
+                          default["rps_batched"] / by_backend["torch"]["rps_batched"], 2),
+                      "by_backend": by_backend}))
 
 
 if __name__ == "__main__":
