@@ -28,9 +28,9 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     HOME=/var/cache/hugginggpt HUGGINGGPT_CACHE_DIR=/var/cache/hugginggpt
 WORKDIR /app
-# MiniLM on ONNX Runtime for the planner and selector: exported and checked once, at build time.
-RUN mkdir -p /var/cache/hugginggpt && python -m hugginggpt.embedding \
-    && chown -R 10001:10001 /var/cache/hugginggpt
+# MiniLM on ONNX Runtime for the planner, selector and replica: exported and checked once, at build time,
+# into the venv (/opt/venv/share/hugginggpt/onnx), where the cache volume mounted at run time cannot hide it.
+RUN HUGGINGGPT_CACHE_DIR=/opt/venv/share/hugginggpt python -m hugginggpt.embedding
 USER 10001:10001
 
 FROM runtime AS gateway

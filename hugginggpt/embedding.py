@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 PROBES = ("A cat sits on the mat.", "Übersetze diesen Satz ins Englische, bitte.",
           "Transcribe speech_fox.wav and list the named entities in it; then summarize the invoice.")
 TOLERANCE = 1e-4  # largest difference from torch accepted in any coordinate of a normalized vector
+PREBUILT = Path(sys.prefix) / "share" / "hugginggpt" / "onnx"  # made at image build time (services.Dockerfile)
 
 
 class Embedder(Protocol):
@@ -113,9 +115,11 @@ def ensure_onnx(source: Path, cache_dir: Path) -> Path:
     for path in weights:
         stat = path.stat()
         key.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    target = cache_dir / "onnx" / f"all-minilm-l6-v2-{key.hexdigest()[:16]}.onnx"
-    if target.is_file():
-        return target
+    name = f"all-minilm-l6-v2-{key.hexdigest()[:16]}.onnx"
+    target = cache_dir / "onnx" / name
+    for ready in (target, PREBUILT / name):  # an image may carry it where a volume cannot hide it
+        if ready.is_file():
+            return ready
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
     os.close(fd)

@@ -48,3 +48,17 @@ def test_an_export_that_differs_from_torch_is_refused(monkeypatch: pytest.Monkey
 def test_an_unknown_backend_is_refused() -> None:
     with pytest.raises(SettingsError, match="HUGGINGGPT_EMBEDDINGS_BACKEND"):
         MiniLm("gpu-please")
+
+
+def test_a_prebuilt_export_is_used_when_the_cache_has_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    made = embedding.ensure_onnx(embedding.model_dir(), default_cache_dir())
+    prebuilt = tmp_path / "prebuilt"
+    prebuilt.mkdir()
+    (prebuilt / made.name).symlink_to(made)
+
+    def no_export(source: Path, path: Path) -> None:
+        raise AssertionError("must not export when a prebuilt file exists")
+
+    monkeypatch.setattr(embedding, "PREBUILT", prebuilt)
+    monkeypatch.setattr(embedding, "_export", no_export)
+    assert embedding.ensure_onnx(embedding.model_dir(), tmp_path / "empty-cache") == prebuilt / made.name
