@@ -3,8 +3,9 @@
 Clones this repository's HEAD into a temporary folder and runs, in order: `make demo` (cold: no .venv, and
 with --cold, an empty pip cache, so llama-cpp-python is built from source, and an empty model cache, so the
 GGUF is assembled and MiniLM exported again), `make demo` again (warm), `make test` (first run in a set-up
-clone), `make test` again (warm). Debian packages are taken as installed (setup installs them when missing;
-apt is not timed here). Last line: {"demo_cold_s": ..., "demo_warm_s": ..., "test_first_s": ..., ...}.
+clone), `make test` again (warm); with --first test, the other way round. Debian packages are taken as
+installed (setup installs them when missing; apt is not timed here). Last line: one JSON object,
+{"demo_cold_s": ..., "demo_warm_s": ..., "test_first_s": ..., "test_warm_s": ...}.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="also start from an empty pip cache and model cache (a new machine's state)")
     parser.add_argument("--keep", action="store_true", help="keep the clone (it holds a ~5 GB .venv)")
+    parser.add_argument("--first", choices=["demo", "test"], default="demo",
+                        help="which command meets the empty clone (the other then runs in a set-up clone)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fresh-clone-"))
     clone = work / "hugginggpt"
@@ -53,10 +56,11 @@ def main() -> None:
     result: dict[str, object] = {"cold_caches": args.cold, "commit": subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True, check=True).stdout.strip()}
     try:
-        result["demo_cold_s"] = timed("make demo (cold)", ["make", "demo"], clone, env, log)
-        result["demo_warm_s"] = timed("make demo (warm)", ["make", "demo"], clone, env, log)
-        result["test_first_s"] = timed("make test (first, set-up clone)", ["make", "test"], clone, env, log)
-        result["test_warm_s"] = timed("make test (warm)", ["make", "test"], clone, env, log)
+        order = ["demo", "test"] if args.first == "demo" else ["test", "demo"]
+        for position, command in enumerate(order):
+            first = "cold" if position == 0 else "first"  # the second command finds the clone set up
+            result[f"{command}_{first}_s"] = timed(f"make {command} ({first})", ["make", command], clone, env, log)
+            result[f"{command}_warm_s"] = timed(f"make {command} (warm)", ["make", command], clone, env, log)
     finally:
         print(f"log: {log}", file=sys.stderr)
         if not args.keep:
