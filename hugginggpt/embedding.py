@@ -103,6 +103,10 @@ def _session(path: Path) -> Any:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # ONNX Runtime's worker threads spin while waiting for work by default: in a service that embeds one
+    # request now and then, on a machine shared with the other stages, that burns a core for nothing.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

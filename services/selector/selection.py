@@ -150,9 +150,10 @@ class Selector:
         for task in tasks:
             literals = [a.literal for a in task.arguments if a.literal]
             query = build_query(user_request, task.type, literals, self._language_matters(task.type))
-            # Embedding is CPU work: keep the event loop free for other requests.
             runnable = self._runnable(task.type, mode, deployed)
-            ranked = await asyncio.to_thread(self._ranker.rank, query, runnable)
+            # Inline, not in a worker thread: one short embedding (~2 ms on ONNX Runtime) costs less than
+            # the thread hand-off, and it is the only work this service does.
+            ranked = self._ranker.rank(query, runnable)
             rankings[task.id] = ranked
             if not ranked:
                 decided[task.id] = self._missing(task, mode, deployed)
