@@ -122,6 +122,11 @@ def server_command(model_path: Path, alias: str, host: str, port: int, n_ctx: in
         # of 128 prompt tokens is as fast as 512 on CPU and needs a quarter of the logits buffer.
         "--n_batch", str(LLM_BATCH),
         "--cache", "false",
+        # By default llama-cpp-python ends a streaming answer with [DONE] the moment another request waits
+        # for the model. The streaming planner starts LLM-as-expert tasks while its plan is still being
+        # written, so their calls cut the plan short, silently (this is how the demo lost its last task).
+        # Queued requests must wait their turn instead.
+        "--interrupt_requests", "false",
     ]
 
 

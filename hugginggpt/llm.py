@@ -114,10 +114,11 @@ class LlmClient:
         """Yields the completion's text piece by piece as the endpoint produces it."""
         started = time.perf_counter()
         usage.calls += 1
-        pieces, reported = 0, False
+        pieces, reported, finished = 0, False, False
         try:
             response = await self._create(messages, schema, max_tokens, timeout, stream=True)
             async for chunk in response:
+                finished = finished or any(c.finish_reason for c in chunk.choices or ())
                 if chunk.usage:
                     reported = True
                     usage.prompt_tokens += chunk.usage.prompt_tokens or 0
@@ -128,6 +129,9 @@ class LlmClient:
             if not reported:
                 # Servers that send no usage in streams (llama.cpp's) send one token per chunk.
                 usage.completion_tokens += pieces
+            if not finished:  # e.g. llama-cpp-python with interrupt_requests on, when another call queues
+                logger.warning("the LLM endpoint ended a stream without a finish reason after %d pieces: "
+                               "the answer may be cut short", pieces)
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise _infrastructure_error(exc, self.settings) from None
         finally:
