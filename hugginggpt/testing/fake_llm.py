@@ -38,6 +38,7 @@ class FakeLlm:
         self.replier = replier
         self.model = model
         self.delay = delay
+        self.interrupted = False  # streams end with [DONE] but no finish reason, as an interrupted one does
         self.calls: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = int(self._server.server_address[1])
@@ -93,7 +94,8 @@ class FakeLlm:
                 for index, piece in enumerate(pieces):
                     chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": fake.model,
                              "choices": [{"index": 0, "delta": {"content": piece},
-                                          "finish_reason": "stop" if index == len(pieces) - 1 else None}]}
+                                          "finish_reason": "stop" if index == len(pieces) - 1
+                                          and not fake.interrupted else None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 final = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": fake.model,
                          "choices": [], "usage": usage}

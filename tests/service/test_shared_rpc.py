@@ -5,14 +5,17 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from hugginggpt.embedded import server_command
 from hugginggpt.errors import InvalidRequest, Unavailable
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.server import ServerSpec, build_server, set_serving
+from hugginggpt.testing.fake_llm import FakeLlm
 from hugginggpt.v1 import responder_pb2, responder_pb2_grpc
 
 
@@ -86,3 +89,24 @@ async def test_llm_endpoint_down_is_unavailable_quickly() -> None:
         await client.complete([{"role": "user", "content": "hi"}], Usage(), timeout=5)
     assert time.monotonic() - started < 5
     await client.close()
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+async def test_a_stream_cut_short_by_the_endpoint_is_reported(interrupted: bool,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeLlm(lambda messages: '{"tasks": []}').start()
+    fake.interrupted = interrupted
+    client = LlmClient(LlmSettings.from_env("test", env={"HUGGINGGPT_LLM_BASE_URL": fake.base_url}))
+    try:
+        text = "".join([p async for p in client.stream([{"role": "user", "content": "hi"}], Usage())])
+    finally:
+        await client.close()
+        fake.stop()
+    assert text == '{"tasks": []}'
+    assert ("without a finish reason" in caplog.text) == interrupted
+
+
+def test_the_embedded_llm_server_lets_queued_requests_wait() -> None:
+    command = server_command(Path("m.gguf"), "m", "127.0.0.1", 8080, 8192, 2)
+    assert command[command.index("--interrupt_requests") + 1] == "false"
+    assert command[command.index("--cache") + 1] == "false"
