@@ -98,13 +98,20 @@ class Ranker:
                 self._cache[text] = vector
         return np.stack([self._cache[t] for t in texts])
 
-    def rank(self, query: Query, models: Sequence[tuple[CatalogModel, bool]]) -> list[Ranked]:
-        """Candidates (model, runs locally) best first; ties broken by downloads then id."""
+    def rank(self, query: Query, models: Sequence[tuple[CatalogModel, bool]], *,
+             with_relevance: bool = True) -> list[Ranked]:
+        """Candidates (model, runs locally) best first; ties broken by downloads then id.
+
+        with_relevance=False skips embedding the request (relevance 0 for all): for a choice that nothing
+        can change, such as a single candidate."""
         if not models:
             return []
-        texts = [_model_text(m) for m, _ in models]
-        request_vector = np.asarray(self._embedder.embed([query.text]), np.float32)[0]
-        relevance = np.maximum(0.0, self._vectors(texts) @ request_vector)
+        if with_relevance:
+            texts = [_model_text(m) for m, _ in models]
+            request_vector = np.asarray(self._embedder.embed([query.text]), np.float32)[0]
+            relevance = np.maximum(0.0, self._vectors(texts) @ request_vector)
+        else:
+            relevance = np.zeros(len(models), np.float32)
         max_downloads = max(m.downloads for m, _ in models)
         max_likes = max(m.likes for m, _ in models)
         w = self.weights

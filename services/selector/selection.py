@@ -153,12 +153,12 @@ class Selector:
             runnable = self._runnable(task.type, mode, deployed)
             # Inline, not in a worker thread: one short embedding (~2 ms on ONNX Runtime) costs less than
             # the thread hand-off, and it is the only work this service does.
-            ranked = self._ranker.rank(query, runnable)
+            ranked = self._ranker.rank(query, runnable, with_relevance=len(runnable) > 1)
             rankings[task.id] = ranked
             if not ranked:
                 decided[task.id] = self._missing(task, mode, deployed)
             elif len(ranked) == 1:
-                why = f"the only runnable candidate ({_terms(ranked[0])})"
+                why = "the only runnable candidate (nothing to rank it against)"
                 decided[task.id] = self._pick(task.id, ranked, 0, why)
             elif ranked[0].score - ranked[1].score >= self.policy.margin:
                 nxt = ranked[1]

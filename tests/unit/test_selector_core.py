@@ -20,9 +20,13 @@ from services.selector.selection import Mode, Policy, Selector
 
 
 class WordEmbedder:
-    """Hashes words into 64 buckets: enough for tests, no model."""
+    """Hashes words into 64 buckets: enough for tests, no model. Records what it embedded."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
 
     def embed(self, texts):
+        self.seen.extend(texts)
         out = []
         for text in texts:
             v = [0.0] * 64
@@ -145,3 +149,10 @@ def test_bad_extra_file_is_reported(tmp_path: Path) -> None:
     extra.write_text(json.dumps([{"id": "x"}]))
     with pytest.raises(InvalidRequest, match="needs an id and a task"):
         load_catalog(BUNDLED_SNAPSHOT, OFFLINE, extra)
+
+
+async def test_a_single_candidate_is_chosen_without_embedding_the_request() -> None:
+    selector = _selector(ScriptedLlm("{}"))
+    out = await selector.select("transcribe this", [_task(3, "automatic-speech-recognition")])
+    assert out.selections[0].chosen.model_id == "c/asr" and "only runnable" in out.selections[0].reason
+    assert selector._ranker._embedder.seen == []  # type: ignore[attr-defined]
