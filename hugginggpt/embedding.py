@@ -57,15 +57,16 @@ class MiniLm:
             raise SettingsError(f"HUGGINGGPT_EMBEDDINGS_BACKEND must be onnx or torch, got {backend!r}")
         if device != "cpu":  # on a GPU, torch (the ONNX export runs on the CPU provider only)
             backend = "torch"
-        from transformers import AutoTokenizer
-
         self._dir = model_dir()
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self._dir))
+        self._tokenizer: Any = None
         self._session: Any = None
         self._torch: Any = None
         if backend == "onnx":
             try:
                 self._session = _session(ensure_onnx(self._dir, cache_dir or default_cache_dir()))
+                from transformers import AutoTokenizer
+
+                self._tokenizer = AutoTokenizer.from_pretrained(str(self._dir))
             except Exception as exc:  # noqa: BLE001 - any failure here means: serve from torch instead
                 logger.warning("MiniLM on ONNX Runtime unavailable (%s); using torch", exc)
         if self._session is None:

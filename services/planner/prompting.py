@@ -98,14 +98,14 @@ class PromptBuilder:
         self.budget = budget
         self.steps = steps  # the plan starts with the request broken into short steps
         self._system = Template.load("system.txt")
-        self._format = Template.load("format_steps.txt" if steps else "format.txt").render()
+        self._formats = {False: Template.load("format.txt").render(), True: Template.load("format_steps.txt").render()}
         self._request = Template.load("request.txt")
         self._history = Template.load("history.txt")
         self.repair = Template.load("repair.txt")
         self.direct = Template.load("direct.txt")
 
     def system(self, types: Sequence[TaskTypeSpec]) -> str:
-        return self._system.render(task_types=describe_types(types), answer_format=self._format)
+        return self._system.render(task_types=describe_types(types), answer_format=self._formats[self.steps])
 
     def user(self, request: str, files: Sequence[str], history: Sequence[str]) -> str:
         block = self._history.render(lines="\n".join(history)) if history else ""
