@@ -10,6 +10,7 @@ from hugginggpt.embedding import Embedder, MiniLm
 from hugginggpt.llm import LlmClient
 from services.planner.config import PlannerConfig
 from services.planner.demos import Demo, DemoBank
+from services.planner.intents import IntentBank
 from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder
 from services.planner.templates import load_demo_lines
@@ -42,12 +43,14 @@ def build_planner(
 ) -> PlannerDeps:
     """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner."""
     llm = LlmClient(config.llm)
-    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder or MiniLm(),
-                    max_demos=config.max_demos)
+    embedder = embedder or MiniLm()
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder, max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)
-    prompts = PromptBuilder(bank, token_counter(config, llm), budget, steps=config.steps)
+    guided = config.guide != "off"
+    prompts = PromptBuilder(bank, token_counter(config, llm), budget, steps=config.steps, guide=guided)
     planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
                       allow_direct_answer=allow_direct_answer, salvage=config.salvage,
-                      cover_files=config.cover_files)
+                      cover_files=config.cover_files, intents=IntentBank.load(embedder) if guided else None,
+                      fix_types=config.guide == "fixed")
     return PlannerDeps(llm, planner)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from hugginggpt.llm import LlmSettings
 from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
 
+GUIDES = ("off", "hint", "fixed")
+
 
 @dataclass(frozen=True)
 class PlannerConfig:
@@ -25,12 +27,16 @@ class PlannerConfig:
     salvage: bool
     cover_files: bool
     steps: bool = False
+    guide: str = "off"  # off | hint | fixed: how the task types found by retrieval steer the plan
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
         rounds = env_int("HUGGINGGPT_PLANNER_REPAIR_ROUNDS", 2, env)
         if not 0 <= rounds <= 10:
             raise SettingsError(f"HUGGINGGPT_PLANNER_REPAIR_ROUNDS must be 0..10, got {rounds}")
+        guide = env_str("HUGGINGGPT_PLANNER_GUIDE", "off", env)
+        if guide not in GUIDES:
+            raise SettingsError(f"HUGGINGGPT_PLANNER_GUIDE must be one of {', '.join(GUIDES)}, got {guide!r}")
         return cls(
             listen=env_str("HUGGINGGPT_PLANNER_LISTEN", "127.0.0.1:50051", env),
             metrics_port=env_int("HUGGINGGPT_PLANNER_METRICS_PORT", 0, env),
@@ -44,4 +50,5 @@ class PlannerConfig:
             salvage=env_bool("HUGGINGGPT_PLANNER_SALVAGE", True, env),
             cover_files=env_bool("HUGGINGGPT_PLANNER_COVER_FILES", True, env),
             steps=env_bool("HUGGINGGPT_PLANNER_STEPS", False, env),
+            guide=guide,
         )

@@ -41,6 +41,11 @@ class Demo:
         types = frozenset(t["task"] for t in plan["tasks"])
         return cls(raw["request"], tuple(raw.get("files", ())), plan, tuple(raw.get("history", ())), types)
 
+    def found(self) -> list[tuple[str, str]]:
+        """Each task's type with the step that asks for it, as the planner shows what it found in a request."""
+        steps = self.plan.get("steps") or []
+        return [(task["task"], step) for task, step in zip(self.plan["tasks"], steps, strict=False)]
+
     def answer(self, steps: bool = False) -> str:
         """The plan exactly as the model should write it: with its "steps" first, or without them."""
         plan = self.plan if steps else {k: v for k, v in self.plan.items() if k != "steps"}

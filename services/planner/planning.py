@@ -14,9 +14,11 @@ from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Un
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from services.planner.coverage import append_plan, missed_part, used_uris
+from services.planner.intents import IntentBank, Proposal
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
 from services.planner.salvage import drop_stray_dependencies, fill_self_references, salvage
 from services.planner.streaming import TaskExtractor, parse_lenient
+from services.planner.wiring import Skeleton, wire
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class Planner:
         allow_direct_answer: bool = True,
         salvage: bool = True,
         cover_files: bool = True,
+        intents: IntentBank | None = None,
+        fix_types: bool = False,
     ) -> None:
         self.llm = llm
         self.prompts = prompts
@@ -74,6 +78,8 @@ class Planner:
         self.allow_direct_answer = allow_direct_answer
         self.salvage_enabled = salvage
         self.cover_files = cover_files
+        self.intents = intents  # finds the task types a request asks for (None: the LLM alone decides)
+        self.fix_types = fix_types  # the plan's task types are exactly those found, when any are
 
     async def plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
@@ -110,8 +116,8 @@ class Planner:
         def may_call() -> bool:
             return not max_calls or usage.calls < max_calls
 
-        messages = await self.prompts.build(turns, list(types.values()), allow_direct=self.allow_direct_answer)
-        schema = plan_schema(list(types.values()), resources.by_name, steps=self.prompts.steps)
+        messages, schema, skeleton = await self._prompt(turns, types, resources,
+                                                         allow_direct=self.allow_direct_answer)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("plan prompt: %s", json.dumps(messages, ensure_ascii=False))
         attempt: _Attempt | None = None
@@ -124,14 +130,20 @@ class Planner:
                 emitted: list[Task] = []
                 pieces: list[str] = []
                 extractor = TaskExtractor()
+                seen = 0
                 async for piece in self.llm.stream(messages, usage, schema=schema, max_tokens=limit, timeout=left):
                     pieces.append(piece)
-                    for task in self._ready_tasks(extractor.feed(piece), types, resources, emitted):
+                    finished = extractor.feed(piece)
+                    if skeleton is not None:  # the skeleton's task at each place, with the LLM's words
+                        finished = [skeleton.task(i, raw) for i, raw in enumerate(finished, seen)
+                                    if i < len(skeleton.steps)]
+                        seen += len(finished)
+                    for task in self._ready_tasks(finished, types, resources, emitted):
                         yield task
                 text = "".join(pieces)
             else:
                 text = await self.llm.complete(messages, usage, schema=schema, max_tokens=limit, timeout=left)
-            attempt = self._judge(text, types, resources)
+            attempt = self._judge(text, types, resources, skeleton)
             if not attempt.errors:
                 plan = attempt.plan
                 merged = await self._cover(plan, turns, types, usage, deadline) if may_call() else None
@@ -164,6 +176,25 @@ class Planner:
             + "; ".join(attempt.errors[:5])
         )
 
+    async def _prompt(
+        self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources, *, allow_direct: bool
+    ) -> tuple[list[dict[str, str]], dict[str, Any], Skeleton | None]:
+        """The messages, the answer's JSON schema and, when the plan's tasks are fixed, their skeleton."""
+        found: list[Proposal] = self.intents.propose(turns[-1].content, types) if self.intents else []
+        skeleton = wire(found, types, resources.by_name) if found and self.fix_types else None
+        if skeleton is not None:
+            kept = {step.spec.name for step in skeleton.steps}
+            found = [p for p in found if p.type in kept]  # what no input can feed is not shown either
+            skeleton = skeleton if skeleton.steps else None
+        if found:
+            logger.info("task types found in the request: %s", ", ".join(f"{p.type} ({p.score})" for p in found))
+        offered = list(types.values())
+        messages = await self.prompts.build(turns, offered, allow_direct=allow_direct,
+                                            found=[(p.type, p.clause) for p in found])
+        schema = (skeleton.schema() if skeleton is not None
+                  else plan_schema(offered, resources.by_name, steps=self.prompts.steps))
+        return messages, schema, skeleton
+
     def _check(self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec]) -> dict[str, TaskTypeSpec]:
         if not turns or turns[-1].role != "user" or not turns[-1].content.strip():
             raise InvalidRequest("the request is empty: the last message must be a user message with text")
@@ -172,8 +203,11 @@ class Planner:
             raise InvalidRequest("no task types on offer")
         return types
 
-    def _judge(self, text: str, types: Mapping[str, TaskTypeSpec], resources: Resources) -> _Attempt:
+    def _judge(self, text: str, types: Mapping[str, TaskTypeSpec], resources: Resources,
+               skeleton: Skeleton | None = None) -> _Attempt:
         raw = parse_lenient(text)
+        if skeleton is not None:  # the fixed tasks with the LLM's words where it wrote them, else the request's
+            raw = skeleton.apply(raw)
         if raw is None:
             return _Attempt(Plan(), ['the answer is not JSON; write {"tasks": [...]}'], text)
         plan, format_errors = parse_plan(raw, resources)
@@ -195,16 +229,14 @@ class Planner:
             return None
         sub = [Turn("user", part.text, part.files)]
         resources = Resources(resources_of(sub))
-        offered = list(types.values())
-        messages = await self.prompts.build(sub, offered, allow_direct=False)
-        schema = plan_schema(offered, resources.by_name, steps=self.prompts.steps)
+        messages, schema, skeleton = await self._prompt(sub, types, resources, allow_direct=False)
         try:
             text = await self.llm.complete(messages, usage, schema=schema,
                                            max_tokens=self.prompts.budget.max_answer_tokens, timeout=_left(deadline))
         except (Unavailable, PlanRejected) as exc:
             logger.warning("could not plan the missed part %r: %s", part.text, exc)
             return None
-        attempt = self._judge(text, types, resources)
+        attempt = self._judge(text, types, resources, skeleton)
         uris = frozenset(a.uri for a in resources.by_name.values())
         extra = attempt.plan if not attempt.errors else salvage(attempt.plan, attempt.errors, types, uris)
         if extra is None or not used_uris(extra) & {a.uri for a in part.files}:

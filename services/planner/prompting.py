@@ -92,36 +92,47 @@ def describe_types(types: Sequence[TaskTypeSpec]) -> str:
 class PromptBuilder:
     """Renders prompts from the data files; the system prefix depends only on the types on offer."""
 
-    def __init__(self, bank: DemoBank, counter: TokenCounter, budget: Budget, steps: bool = False) -> None:
+    def __init__(self, bank: DemoBank, counter: TokenCounter, budget: Budget, steps: bool = False,
+                 guide: bool = False) -> None:
         self.bank = bank
         self.counter = counter
         self.budget = budget
         self.steps = steps  # the plan starts with the request broken into short steps
+        self.guide = guide  # the request is followed by the task types found in it (services.planner.intents)
         self._system = Template.load("system.txt")
         self._formats = {False: Template.load("format.txt").render(), True: Template.load("format_steps.txt").render()}
         self._request = Template.load("request.txt")
         self._history = Template.load("history.txt")
+        self._guide = Template.load("guide.txt")
         self.repair = Template.load("repair.txt")
         self.direct = Template.load("direct.txt")
 
     def system(self, types: Sequence[TaskTypeSpec]) -> str:
         return self._system.render(task_types=describe_types(types), answer_format=self._formats[self.steps])
 
-    def user(self, request: str, files: Sequence[str], history: Sequence[str]) -> str:
+    def user(self, request: str, files: Sequence[str], history: Sequence[str],
+             found: Sequence[tuple[str, str]] = ()) -> str:
+        """The user message; `found` is (task type, the words asking for it) for each type found in the request."""
         block = self._history.render(lines="\n".join(history)) if history else ""
-        return self._request.render(history=block, files=", ".join(files) or "none", request=request)
+        guide = self._guide.render(found="; ".join(f'{name} for "{_clip(words)}"' for name, words in found))
+        return self._request.render(history=block, files=", ".join(files) or "none", request=request,
+                                    guide=guide if self.guide and found else "")
+
+    def _demo_user(self, demo: Demo) -> str:
+        return self.user(demo.request, demo.files, demo.history, demo.found())
 
     def _demo_text(self, demo: Demo) -> str:
-        return self.user(demo.request, demo.files, demo.history) + demo.answer(self.steps)
+        return self._demo_user(demo) + demo.answer(self.steps)
 
     async def build(
-        self, turns: Sequence[Turn], types: Sequence[TaskTypeSpec], *, allow_direct: bool = True
+        self, turns: Sequence[Turn], types: Sequence[TaskTypeSpec], *, allow_direct: bool = True,
+        found: Sequence[tuple[str, str]] = (),
     ) -> list[dict[str, str]]:
-        """The chat messages for the conversation's last user turn."""
+        """The chat messages for the conversation's last user turn (`found`: as for user())."""
         request = turns[-1].content.strip()
         files = list(resources_of(turns))
         system = self.system(types)
-        fixed = await self.counter.count(system) + await self.counter.count(self.user(request, files, ()))
+        fixed = await self.counter.count(system) + await self.counter.count(self.user(request, files, (), found))
         room = self.budget.context_window - self.budget.max_answer_tokens - fixed
         if room < 0:
             raise InvalidRequest(
@@ -138,9 +149,9 @@ class PromptBuilder:
         history = await self._trim_history(turns[:-1], room)
         messages = [{"role": "system", "content": system}]
         for demo in demos:
-            messages.append({"role": "user", "content": self.user(demo.request, demo.files, demo.history)})
+            messages.append({"role": "user", "content": self._demo_user(demo)})
             messages.append({"role": "assistant", "content": demo.answer(self.steps)})
-        messages.append({"role": "user", "content": self.user(request, files, history)})
+        messages.append({"role": "user", "content": self.user(request, files, history, found)})
         return messages
 
     async def _trim_history(self, turns: Sequence[Turn], room: int) -> list[str]:
@@ -156,6 +167,12 @@ class PromptBuilder:
             kept.append(line)
             room -= cost
         return list(reversed(kept))
+
+
+def _clip(words: str, limit: int = 80) -> str:
+    """At most `limit` characters of a clause, cut at a word."""
+    words = " ".join(words.split())
+    return words if len(words) <= limit else words[:limit].rsplit(" ", 1)[0] + "..."
 
 
 def resources_of(turns: Sequence[Turn]) -> Mapping[str, Artifact]:

@@ -1,0 +1,136 @@
+"""A plan's skeleton from the task types found in a request, so that the LLM writes only the words.
+
+With HUGGINGGPT_PLANNER_GUIDE=fixed, the task types are those retrieval found (services.planner.intents),
+in the request's order, and the data flow is decided here, by kinds: a task that takes a kind some earlier
+task produces is fed by the nearest such task whose output nothing has used yet (the request reads as a
+pipeline: "transcribe it, then translate that"); otherwise it reads the request's file of that kind (the
+LLM chooses among several) or, for text, what the LLM writes (the sentence to translate, the question). A
+task that can be fed neither way is left out. The schema lets the LLM write only those texts and file
+choices, and `apply` rebuilds every task from the skeleton, so a fixed plan is valid by construction even
+from an endpoint that ignores schemas or writes no JSON at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hugginggpt.domain import GENERATED_PREFIX, Artifact, Kind, TaskTypeSpec
+from hugginggpt.planvalidation import parse_reference
+from services.planner.intents import Proposal
+
+MEDIA = (Kind.IMAGE, Kind.AUDIO, Kind.VIDEO)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One task of the skeleton: its type, the clause that asked for it, and where each input comes from."""
+
+    spec: TaskTypeSpec
+    clause: str
+    feeds: Mapping[Kind, int]  # input kind -> the task whose output feeds it
+    files: Mapping[Kind, tuple[str, ...]]  # media input kind -> the request's files of that kind (LLM picks)
+
+    @property
+    def dep(self) -> list[int]:
+        return sorted(set(self.feeds.values()))
+
+    def free_texts(self) -> int:
+        """How many text inputs the LLM writes (those no task feeds)."""
+        return self.spec.inputs.count(Kind.TEXT) - (Kind.TEXT in self.feeds)
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """The fixed tasks of a plan, in order (task i has id i)."""
+
+    steps: tuple[Step, ...]
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of exactly this plan: everything fixed but the texts and file choices."""
+        items = [_task_schema(i, step) for i, step in enumerate(self.steps)]
+        tasks = {"type": "array", "prefixItems": items, "minItems": len(items), "maxItems": len(items)}
+        return {"type": "object", "properties": {"tasks": tasks}, "required": ["tasks"]}
+
+    def apply(self, raw: Any) -> dict[str, Any]:
+        """The plan of the skeleton with the LLM's texts and file choices from `raw`, where it wrote them."""
+        items = raw.get("tasks") if isinstance(raw, dict) else None
+        items = items if isinstance(items, list) else []
+        return {"tasks": [self.task(i, items[i] if i < len(items) else None) for i in range(len(self.steps))]}
+
+    def task(self, index: int, raw: Any) -> dict[str, Any]:
+        """Task `index` of the skeleton, taking what the LLM may choose from `raw` (its task at that place)."""
+        step = self.steps[index]
+        written = raw.get("args") if isinstance(raw, dict) else None
+        written = written if isinstance(written, dict) else {}
+        args: dict[str, Any] = {}
+        for kind in dict.fromkeys(step.spec.inputs):
+            if kind == Kind.TEXT:
+                texts = [_ref(step.feeds[Kind.TEXT])] if Kind.TEXT in step.feeds else []
+                free = [t for t in _strings(written.get("text")) if t.strip() and parse_reference(t) is None]
+                texts += (free + [step.clause] * step.free_texts())[: step.free_texts()]
+                args["text"] = texts[0] if len(texts) == 1 else texts
+            elif kind in step.feeds:
+                args[kind.value] = _ref(step.feeds[kind])
+            else:
+                choice = written.get(kind.value)
+                options = step.files[kind]
+                args[kind.value] = choice if choice in options else options[0]
+        return {"task": step.spec.name, "id": index, "dep": step.dep, "args": args}
+
+
+def wire(found: Sequence[Proposal], types: Mapping[str, TaskTypeSpec], files: Mapping[str, Artifact]) -> Skeleton:
+    """The skeleton for the types found, in order; a type whose inputs nothing can give is left out."""
+    by_kind = {kind: tuple(name for name, a in files.items() if a.kind == kind) for kind in MEDIA}
+    steps: list[Step] = []
+    used: set[int] = set()
+    for proposal in found:
+        spec = types[proposal.type]
+        feeds: dict[Kind, int] = {}
+        for kind in dict.fromkeys(spec.inputs):
+            source = next((j for j in range(len(steps) - 1, -1, -1)
+                           if kind in steps[j].spec.outputs and j not in used), None)
+            if source is not None:
+                feeds[kind] = source
+        if any(kind in MEDIA and kind not in feeds and not by_kind[kind] for kind in spec.inputs):
+            continue  # e.g. "describe the picture" with no picture given or made
+        used.update(feeds.values())
+        media = {kind: by_kind[kind] for kind in spec.inputs if kind in MEDIA and kind not in feeds}
+        steps.append(Step(spec, proposal.clause, feeds, media))
+    return Skeleton(tuple(steps))
+
+
+def _task_schema(index: int, step: Step) -> dict[str, Any]:
+    slots: dict[str, Any] = {}
+    for kind in dict.fromkeys(step.spec.inputs):
+        if kind == Kind.TEXT:
+            fixed = [{"const": _ref(step.feeds[Kind.TEXT])}] if Kind.TEXT in step.feeds else []
+            texts = fixed + [{"type": "string"}] * step.free_texts()
+            slots["text"] = texts[0] if len(texts) == 1 else {"type": "array", "prefixItems": texts,
+                                                              "minItems": len(texts), "maxItems": len(texts)}
+        elif kind in step.feeds:
+            slots[kind.value] = {"const": _ref(step.feeds[kind])}
+        else:
+            slots[kind.value] = {"type": "string", "enum": list(step.files[kind])}
+    return {
+        "type": "object",
+        "properties": {
+            "task": {"const": step.spec.name},
+            "id": {"const": index},
+            "dep": {"type": "array", "prefixItems": [{"const": d} for d in step.dep],
+                    "minItems": len(step.dep), "maxItems": len(step.dep)},
+            "args": {"type": "object", "properties": slots, "required": list(slots), "additionalProperties": False},
+        },
+        "required": ["task", "id", "dep", "args"],
+    }
+
+
+def _ref(task_id: int) -> str:
+    return f"{GENERATED_PREFIX}{task_id}"
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -1,0 +1,133 @@
+"""Finding the task types a request asks for (retrieval over written phrases) and how they steer the plan."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from hugginggpt.embedding import MiniLm
+from hugginggpt.settings import SettingsError
+from hugginggpt.tasktypes import load_task_types
+from services.planner.config import PlannerConfig
+from services.planner.demos import Demo, DemoBank
+from services.planner.intents import IntentBank, split_clauses
+from services.planner.planning import Planner
+from services.planner.prompting import Budget, PromptBuilder, Turn
+from services.planner.templates import load_demo_lines
+from services.planner.testing import HashEmbedder, ScriptedLlm
+from services.planner.tokens import EstimatingCounter
+
+PHRASES = {
+    "translation": ["translate this sentence into french", "translate the text into german"],
+    "summarization": ["summarize this article", "give me a short summary of the text"],
+    "text-to-speech": ["read this text aloud", "convert the text to speech"],
+}
+CONTEXT = ["i am working on a project", "i have a file named notes"]
+
+
+def small_bank(threshold: float = 0.35) -> IntentBank:
+    return IntentBank(PHRASES, CONTEXT, HashEmbedder(), threshold=threshold)
+
+
+def test_clauses_split_at_sentences_and_step_words_and_drop_fragments() -> None:
+    text = ("I have notes. Summarize this article, then translate the text into German and read it aloud. Ok! "
+            "Then, speak it slowly.")
+    assert split_clauses(text) == ["I have notes.", "Summarize this article", "translate the text into German",
+                                   "read it aloud.", "speak it slowly."]
+
+
+def test_types_are_found_in_the_order_asked_once_each() -> None:
+    found = small_bank().propose(
+        "Translate the text into German. Then summarize this article. Also translate this sentence into French.",
+        set(PHRASES))
+    assert [p.type for p in found] == ["translation", "summarization"]
+    assert found[0].clause == "Translate the text into German."
+    assert all(0.35 <= p.score <= 1.0 for p in found)
+
+
+def test_context_clauses_and_types_not_on_offer_ask_for_nothing() -> None:
+    bank = small_bank()
+    assert bank.propose("I am working on a project.", set(PHRASES)) == []
+    assert [p.type for p in bank.propose("Summarize this article and read this text aloud", {"summarization"})] == [
+        "summarization"]
+    assert bank.propose("Summarize this article", set()) == []
+
+
+def test_a_weak_match_is_not_a_proposal() -> None:
+    assert small_bank(threshold=0.99).propose("please summarize the long text I sent", set(PHRASES)) == []
+
+
+def test_a_type_with_too_few_phrases_is_refused() -> None:
+    with pytest.raises(ValueError, match="'translation' needs at least 2 phrases"):
+        IntentBank({"translation": ["translate"]}, CONTEXT, HashEmbedder())
+
+
+def test_the_packaged_bank_covers_every_known_task_type() -> None:
+    raw = json.loads(resources.files("services.planner").joinpath("prompts/intents.json").read_text())
+    assert set(load_task_types()) <= set(raw["types"])
+    IntentBank.load(HashEmbedder())  # every type has enough phrases
+
+
+def test_the_demo_request_finds_its_four_parts_with_the_real_embeddings() -> None:
+    request = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list the "
+               "named entities in it.")
+    found = IntentBank.load(MiniLm()).propose(request, set(load_task_types()))
+    assert [p.type for p in found][-2:] == ["automatic-speech-recognition", "token-classification"]
+    assert len(found) == 3  # the question about the invoice is one more (document or text question answering)
+
+
+def builder(guide: bool) -> PromptBuilder:
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    return PromptBuilder(bank, EstimatingCounter(), Budget(), guide=guide)
+
+
+async def test_the_types_found_follow_the_request_and_the_demos_show_theirs() -> None:
+    turns = [Turn("user", "Summarize this article about bikes and read it aloud")]
+    found = [("summarization", "Summarize this article about bikes"), ("text-to-speech", "read it aloud")]
+    messages = await builder(guide=True).build(turns, list(load_task_types().values()), found=found)
+    assert messages[-1]["content"].endswith(
+        'Task types found in the request, in order: summarization for "Summarize this article about bikes"; '
+        'text-to-speech for "read it aloud"\n')
+    demo_users = [m["content"] for m in messages[1:-1:2]]
+    assert any("Task types found in the request, in order: " in text for text in demo_users)
+
+
+async def test_without_the_guide_the_prompt_is_unchanged() -> None:
+    turns = [Turn("user", "Summarize this article about bikes and read it aloud")]
+    types = list(load_task_types().values())
+    plain = await builder(guide=False).build(turns, types)
+    assert await builder(guide=False).build(turns, types, found=[("summarization", "x y z")]) == plain
+    assert all("Task types found" not in m["content"] for m in plain)
+
+
+ANSWER = json.dumps({"tasks": [
+    {"task": "summarization", "id": 0, "dep": [], "args": {"text": "bikes are good"}},
+    {"task": "text-to-speech", "id": 1, "dep": [0], "args": {"text": "<GENERATED>-0"}}]})
+
+
+@pytest.mark.parametrize("fix", [False, True])
+async def test_the_planner_shows_or_fixes_the_types_found(fix: bool) -> None:
+    llm = ScriptedLlm([ANSWER])
+    planner = Planner(llm, builder(guide=True), load_task_types(), intents=small_bank(), fix_types=fix)
+    outcome = await planner.plan([Turn("user", "Summarize this article about bikes. Then read this text aloud")])
+    assert [t.type for t in outcome.plan.tasks] == ["summarization", "text-to-speech"]
+    call = llm.calls[0]
+    assert "Task types found in the request, in order: summarization" in call["messages"][-1]["content"]
+    tasks = call["schema"]["properties"]["tasks"]
+    assert ("prefixItems" in tasks) is fix
+
+
+async def test_nothing_found_leaves_the_plan_to_the_llm() -> None:
+    llm = ScriptedLlm([json.dumps({"tasks": [], "answer": "Hello!"})])
+    planner = Planner(llm, builder(guide=True), load_task_types(), intents=small_bank(), fix_types=True)
+    outcome = await planner.plan([Turn("user", "I am working on a project")])
+    assert outcome.plan.direct_answer == "Hello!"
+    assert "items" in llm.calls[0]["schema"]["properties"]["tasks"]
+    assert "Task types found" not in llm.calls[0]["messages"][-1]["content"]
+
+
+def test_an_unknown_guide_mode_is_refused() -> None:
+    with pytest.raises(SettingsError, match="HUGGINGGPT_PLANNER_GUIDE must be one of off, hint, fixed"):
+        PlannerConfig.from_env({"HUGGINGGPT_PLANNER_GUIDE": "always"})

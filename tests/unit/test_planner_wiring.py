@@ -1,0 +1,108 @@
+"""The fixed plan's skeleton: data flow by kinds, the schema the LLM fills, and plans rebuilt from any answer."""
+
+from __future__ import annotations
+
+import json
+
+from hugginggpt.domain import Artifact, Kind, Task
+from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
+from hugginggpt.tasktypes import load_task_types
+from services.planner.demos import Demo, DemoBank
+from services.planner.intents import Proposal
+from services.planner.planning import Planner, PlanOutcome
+from services.planner.prompting import Budget, PromptBuilder, Turn
+from services.planner.templates import load_demo_lines
+from services.planner.testing import HashEmbedder, ScriptedLlm
+from services.planner.tokens import EstimatingCounter
+from services.planner.wiring import wire
+
+TYPES = load_task_types()
+INVOICE = Artifact("artifact://t1/invoice.png", "invoice.png", "image/png", 10, Kind.IMAGE)
+PHOTO = Artifact("artifact://t1/photo.jpg", "photo.jpg", "image/jpeg", 10, Kind.IMAGE)
+SPEECH = Artifact("artifact://t2/speech.wav", "speech.wav", "audio/wav", 10, Kind.AUDIO)
+
+
+def found(*names: str) -> list[Proposal]:
+    return [Proposal(name, f"do {name} please", 0.5) for name in names]
+
+
+def files(*artifacts: Artifact) -> dict[str, Artifact]:
+    return {a.name: a for a in artifacts}
+
+
+def valid(plan: dict, artifacts: dict[str, Artifact]) -> list[str]:
+    parsed, errors = parse_plan(plan, Resources(artifacts))
+    return errors + validate_plan(complete_dependencies(parsed), TYPES, frozenset(a.uri for a in artifacts.values()))
+
+
+def test_each_task_is_fed_by_the_nearest_unused_earlier_output_of_its_kind() -> None:
+    skeleton = wire(found("automatic-speech-recognition", "translation", "text-to-speech", "summarization"),
+                    TYPES, files(SPEECH))
+    assert [(s.spec.name, s.dep) for s in skeleton.steps] == [
+        ("automatic-speech-recognition", []), ("translation", [0]), ("text-to-speech", [1]),
+        ("summarization", [])]  # the translation's text went to speech; the transcript to the translation
+    assert skeleton.steps[3].free_texts() == 1
+
+
+def test_a_task_whose_input_nothing_gives_is_left_out() -> None:
+    skeleton = wire(found("image-classification", "translation"), TYPES, files())
+    assert [s.spec.name for s in skeleton.steps] == ["translation"]
+
+
+def test_the_schema_fixes_everything_but_texts_and_file_choices() -> None:
+    skeleton = wire(found("document-question-answering", "text-to-speech"), TYPES, files(INVOICE, PHOTO))
+    items = skeleton.schema()["properties"]["tasks"]["prefixItems"]
+    first, second = (item["properties"] for item in items)
+    assert first["task"] == {"const": "document-question-answering"}
+    assert first["args"]["properties"] == {"image": {"type": "string", "enum": ["invoice.png", "photo.jpg"]},
+                                           "text": {"type": "string"}}
+    assert second["dep"]["prefixItems"] == [{"const": 0}]
+    assert second["args"]["properties"] == {"text": {"const": "<GENERATED>-0"}}
+
+
+def test_a_question_fed_by_an_earlier_text_keeps_the_question_for_the_llm() -> None:
+    skeleton = wire(found("image-to-text", "question-answering"), TYPES, files(INVOICE))
+    plan = skeleton.apply({"tasks": [{"args": {"image": "invoice.png"}},
+                                     {"args": {"text": ["<GENERATED>-0", "What is the total?"]}}]})
+    assert plan["tasks"][1] == {"task": "question-answering", "id": 1, "dep": [0],
+                                "args": {"text": ["<GENERATED>-0", "What is the total?"]}}
+    assert valid(plan, files(INVOICE)) == []
+
+
+def test_any_answer_gives_a_valid_plan_from_the_skeleton() -> None:
+    skeleton = wire(found("document-question-answering", "translation", "text-to-image"), TYPES,
+                    files(INVOICE, PHOTO))
+    answers = [None, "not json", {"tasks": "x"}, {"tasks": [{"task": "paint", "id": 9, "dep": [4],
+                                                             "args": {"image": "/etc/passwd", "text": 3}}]}]
+    for raw in answers:
+        plan = skeleton.apply(raw)
+        assert [t["task"] for t in plan["tasks"]] == ["document-question-answering", "translation", "text-to-image"]
+        assert plan["tasks"][0]["args"] == {"image": "invoice.png", "text": "do document-question-answering please"}
+        assert valid(plan, files(INVOICE, PHOTO)) == []
+
+
+def test_the_llm_chooses_among_the_request_files_only() -> None:
+    skeleton = wire(found("image-classification"), TYPES, files(INVOICE, PHOTO))
+    assert skeleton.apply({"tasks": [{"args": {"image": "photo.jpg"}}]})["tasks"][0]["args"] == {"image": "photo.jpg"}
+    assert skeleton.apply({"tasks": [{"args": {"image": "x.jpg"}}]})["tasks"][0]["args"] == {"image": "invoice.png"}
+
+
+async def test_the_fixed_planner_streams_the_skeleton_tasks_with_the_llm_words() -> None:
+    class Found:
+        def propose(self, request: str, offered: object) -> list[Proposal]:
+            return [Proposal("automatic-speech-recognition", "Transcribe speech.wav", 0.6),
+                    Proposal("translation", "translate it into German", 0.6)]
+
+    answer = json.dumps({"tasks": [
+        {"task": "automatic-speech-recognition", "id": 0, "dep": [], "args": {"audio": "speech.wav"}},
+        {"task": "translation", "id": 1, "dep": [0], "args": {"text": "<GENERATED>-0"}}]})
+    llm = ScriptedLlm([answer])
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    prompts = PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True)
+    planner = Planner(llm, prompts, TYPES, intents=Found(), fix_types=True)  # type: ignore[arg-type]
+    turns = [Turn("user", "Transcribe speech.wav and translate it into German", (SPEECH,))]
+    events = [e async for e in planner.stream_plan(turns)]
+    assert [e.type for e in events if isinstance(e, Task)] == ["automatic-speech-recognition", "translation"]
+    outcome = events[-1]
+    assert isinstance(outcome, PlanOutcome) and outcome.plan.tasks[1].dependencies == (0,)
+    assert "prefixItems" in llm.calls[0]["schema"]["properties"]["tasks"]
