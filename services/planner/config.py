@@ -27,14 +27,14 @@ class PlannerConfig:
     salvage: bool
     cover_files: bool
     steps: bool = False
-    guide: str = "off"  # off | hint | fixed: how the task types found by retrieval steer the plan
+    guide: str = "fixed"  # off | hint | fixed: how the task types found by retrieval steer the plan
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
         rounds = env_int("HUGGINGGPT_PLANNER_REPAIR_ROUNDS", 2, env)
         if not 0 <= rounds <= 10:
             raise SettingsError(f"HUGGINGGPT_PLANNER_REPAIR_ROUNDS must be 0..10, got {rounds}")
-        guide = env_str("HUGGINGGPT_PLANNER_GUIDE", "off", env)
+        guide = env_str("HUGGINGGPT_PLANNER_GUIDE", "fixed", env)
         if guide not in GUIDES:
             raise SettingsError(f"HUGGINGGPT_PLANNER_GUIDE must be one of {', '.join(GUIDES)}, got {guide!r}")
         return cls(

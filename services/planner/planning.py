@@ -126,7 +126,12 @@ class Planner:
                 logger.info("no repair round: the request's LLM-call budget (%d) is spent", max_calls)
                 break
             limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
-            if stream and round_ == 0:
+            if skeleton is not None and not skeleton.open():
+                text = ""  # nothing is left for the LLM to write: the plan is the skeleton, at no LLM call
+                if stream:
+                    for task in self._ready_tasks(skeleton.apply(None)["tasks"], types, resources, []):
+                        yield task
+            elif stream and round_ == 0:
                 emitted: list[Task] = []
                 pieces: list[str] = []
                 extractor = TaskExtractor()

@@ -47,6 +47,10 @@ class Skeleton:
 
     steps: tuple[Step, ...]
 
+    def open(self) -> bool:
+        """Whether the LLM has anything to write: a text no task feeds, or a choice among files."""
+        return any(step.free_texts() or any(len(names) > 1 for names in step.files.values()) for step in self.steps)
+
     def schema(self) -> dict[str, Any]:
         """The JSON schema of exactly this plan: everything fixed but the texts and file choices."""
         items = [_task_schema(i, step) for i, step in enumerate(self.steps)]

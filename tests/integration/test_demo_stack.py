@@ -46,20 +46,19 @@ def test_demo_request_is_planned_run_and_answered(stack: dict[str, str], tmp_pat
     output = result.stdout
     assert result.returncode == 0, output + result.stderr
     # Both files are read by the right real models...
-    assert re.search(r"task \d+ image-to-text succeeded on tesseract/eng", output), output
+    assert re.search(r"task \d+ document-question-answering succeeded on hugginggpt/llm-expert", output), output
     assert re.search(r"task \d+ automatic-speech-recognition succeeded on openai/whisper-tiny.en", output), output
     # ...and the answer carries the total and the transcript, whatever else the 0.5B model writes.
     answer = output.split("answer:", 1)[-1]
     assert "42.50" in answer, output
     assert re.search(r"quick brown fox", answer, re.IGNORECASE), output
     assert "failed" not in re.findall(r"task \d+ \S+ (\w+)", output)
-    # The full plan: OCR -> question answering and speech recognition -> token classification, each step
-    # on its real model (the question on the LLM as expert, the entities on spaCy).
+    # The full plan: a question about the invoice image (tesseract reads it, the LLM as expert answers) and
+    # speech recognition -> token classification, each step on its real model (the entities on spaCy).
     planned = set(re.findall(r"^planned  task \d+ (\S+)", output, re.MULTILINE))
-    wanted = {"image-to-text", "question-answering", "automatic-speech-recognition", "token-classification"}
+    wanted = {"document-question-answering", "automatic-speech-recognition", "token-classification"}
     sys.stderr.write(f"demo plan: {sorted(planned)}\n")
     assert planned == wanted, output
-    assert re.search(r"task \d+ question-answering succeeded on hugginggpt/llm-expert", output), output
     assert re.search(r"task \d+ token-classification succeeded on spacy/en_core_web_md", output), output
 
 

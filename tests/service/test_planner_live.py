@@ -24,7 +24,6 @@ async def test_demo_request_is_planned_by_the_real_llm() -> None:
     finally:
         await deps.close()
     by_type = {t.type: t for t in outcome.plan.tasks}
-    assert {"image-to-text", "question-answering", "automatic-speech-recognition",
-            "token-classification"} <= set(by_type)
-    assert by_type["question-answering"].dependencies == (by_type["image-to-text"].id,)
+    assert set(by_type) == {"document-question-answering", "automatic-speech-recognition", "token-classification"}
+    assert by_type["document-question-answering"].arguments[0].resource_uri == files[0].uri
     assert by_type["token-classification"].dependencies == (by_type["automatic-speech-recognition"].id,)

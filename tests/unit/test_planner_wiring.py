@@ -91,18 +91,37 @@ async def test_the_fixed_planner_streams_the_skeleton_tasks_with_the_llm_words()
     class Found:
         def propose(self, request: str, offered: object) -> list[Proposal]:
             return [Proposal("automatic-speech-recognition", "Transcribe speech.wav", 0.6),
-                    Proposal("translation", "translate it into German", 0.6)]
+                    Proposal("question-answering", "what does it say about the fox", 0.6)]
 
     answer = json.dumps({"tasks": [
         {"task": "automatic-speech-recognition", "id": 0, "dep": [], "args": {"audio": "speech.wav"}},
-        {"task": "translation", "id": 1, "dep": [0], "args": {"text": "<GENERATED>-0"}}]})
+        {"task": "question-answering", "id": 1, "dep": [0], "args": {"text": ["<GENERATED>-0", "Which fox?"]}}]})
     llm = ScriptedLlm([answer])
     bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
     prompts = PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True)
     planner = Planner(llm, prompts, TYPES, intents=Found(), fix_types=True)  # type: ignore[arg-type]
-    turns = [Turn("user", "Transcribe speech.wav and translate it into German", (SPEECH,))]
+    turns = [Turn("user", "Transcribe speech.wav: what does it say about the fox?", (SPEECH,))]
     events = [e async for e in planner.stream_plan(turns)]
-    assert [e.type for e in events if isinstance(e, Task)] == ["automatic-speech-recognition", "translation"]
+    assert [e.type for e in events if isinstance(e, Task)] == ["automatic-speech-recognition", "question-answering"]
     outcome = events[-1]
     assert isinstance(outcome, PlanOutcome) and outcome.plan.tasks[1].dependencies == (0,)
+    assert outcome.plan.tasks[1].arguments[1].literal == "Which fox?"
     assert "prefixItems" in llm.calls[0]["schema"]["properties"]["tasks"]
+
+
+async def test_a_skeleton_with_nothing_to_write_is_the_plan_without_any_llm_call() -> None:
+    class Found:
+        def propose(self, request: str, offered: object) -> list[Proposal]:
+            return [Proposal("automatic-speech-recognition", "Transcribe speech.wav", 0.6),
+                    Proposal("token-classification", "list the named entities in it", 0.6)]
+
+    llm = ScriptedLlm([])
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    planner = Planner(llm, PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True), TYPES,
+                      intents=Found(), fix_types=True)  # type: ignore[arg-type]
+    turns = [Turn("user", "Transcribe speech.wav and list the named entities in it", (SPEECH,))]
+    events = [e async for e in planner.stream_plan(turns)]
+    assert [e.type for e in events if isinstance(e, Task)] == ["automatic-speech-recognition", "token-classification"]
+    outcome = events[-1]
+    assert isinstance(outcome, PlanOutcome) and outcome.usage.calls == 0 and not llm.calls
+    assert (await planner.plan(turns)).plan == outcome.plan

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hugginggpt.artifacts import ArtifactStore
-from hugginggpt.errors import InvalidRequest, NotFound, Unavailable
+from hugginggpt.errors import InvalidRequest, ModelFailed, NotFound, Unavailable
 from hugginggpt.llm import Usage
 from services.replica.backends import backend_for
 from services.replica.backends.base import BackendContext
@@ -136,3 +136,43 @@ def test_transformers_path_refuses_directories_outside_its_roots(tmp_path: Path,
     for bad in (str(tiny_model), "/etc", "../secrets", "https://example.com/model"):
         with pytest.raises(NotFound):
             backend.load(bad, "text-classification", ctx)
+
+
+def test_document_question_answering_answers_from_the_text_tesseract_reads(tmp_path: Path) -> None:
+    from tests.unit.test_replica_backends import MEDIA
+
+    llm = ScriptedLlm("$42.50")
+    ctx = BackendContext(ArtifactStore(tmp_path, 1 << 22), llm=llm)
+    handle = backend_for("llm").load(EXPERT, "document-question-answering", ctx)
+    uri = ctx.store.put_bytes("invoice_text.png", (MEDIA / "invoice_text.png").read_bytes()).uri
+    req = Request(EXPERT, "document-question-answering", (Input("image", uri=uri), Input("text", text="Total?")))
+    (result,) = _run(handle, req)
+    assert isinstance(result, Result) and result.text == "$42.50"
+    prompt = llm.calls[0]["messages"][1]["content"]
+    assert "42.50" in prompt.split("Question:")[0] and prompt.endswith("Question: Total?")
+
+
+def test_document_question_answering_bad_inputs(tmp_path: Path) -> None:
+    ctx = BackendContext(ArtifactStore(tmp_path, 1 << 22), llm=ScriptedLlm("x"))
+    handle = backend_for("llm").load(EXPERT, "document-question-answering", ctx)
+    blank = ctx.store.put_bytes("blank.png", _png(64, 64)).uri
+    not_image = ctx.store.put_bytes("notes.png", b"not an image").uri
+    cases = [
+        ((Input("text", text="Total?"),), InvalidRequest, "needs an image"),
+        ((Input("image", uri=not_image), Input("text", text="Total?")), InvalidRequest, "not a readable image"),
+        ((Input("image", uri=blank),), InvalidRequest, "needs a non-empty text input"),
+        ((Input("image", uri=blank), Input("text", text="Total?")), ModelFailed, "found no text"),
+    ]
+    for inputs, error, message in cases:
+        (outcome,) = _run(handle, Request(EXPERT, "document-question-answering", inputs))
+        assert isinstance(outcome, error) and message in outcome.message, outcome
+
+
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, format="PNG")
+    return out.getvalue()

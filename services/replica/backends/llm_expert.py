@@ -12,6 +12,7 @@ from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, Unav
 from hugginggpt.llm import Usage
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
 from services.replica.backends.media import text_input, texts_input
+from services.replica.backends.tesseract import check_tesseract, read_text
 from services.replica.results import Label, Request, Result
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "expert.json"
@@ -21,8 +22,9 @@ DEFAULT_LABELS = ("positive", "negative", "neutral")
 class LlmExpertHandle(Handle):
     is_async = True
 
-    def __init__(self, client: Any, prompts: dict[str, Any]) -> None:
+    def __init__(self, client: Any, prompts: dict[str, Any], ctx: BackendContext | None = None) -> None:
         self.client = client
+        self.ctx = ctx  # for document-question-answering: where the document image is read from
         self.system: str = prompts["system"]
         self.templates = {task: Template(text) for task, text in prompts["tasks"].items()}
 
@@ -39,7 +41,10 @@ class LlmExpertHandle(Handle):
         template = self.templates.get(request.task_type)
         if template is None:
             raise InvalidRequest(f"llm-expert does not serve {request.task_type}; it serves {sorted(self.templates)}")
-        variables, labels = _variables(request)
+        if request.task_type == "document-question-answering":
+            variables, labels = await self._document(request), []
+        else:
+            variables, labels = _variables(request)
         try:
             prompt = template.substitute(variables)
         except KeyError as exc:  # strict rendering: a missing variable is a bug, not a silent blank
@@ -57,6 +62,18 @@ class LlmExpertHandle(Handle):
             # The LLM picks a label; it gives no calibrated probability, so the score only marks the pick.
             return Result(text=label, labels=[Label(label, 1.0)], extra={**extra, "uncalibrated": True})
         return Result(text=text, extra=extra)
+
+
+    async def _document(self, request: Request) -> dict[str, str]:
+        """The question and, as its context, the document image's text read by tesseract (as Hugging Face's
+        LayoutLM document-QA pipeline reads the page with tesseract before its QA model answers)."""
+        if self.ctx is None:
+            raise ModelFailed("document-question-answering needs the replica's artifact store")
+        question = text_input(request)
+        text = await asyncio.to_thread(read_text, request, self.ctx)
+        if not text:
+            raise ModelFailed("tesseract found no text in the document image, so there is nothing to answer from")
+        return {"question": question, "context": text}
 
 
 def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
@@ -105,4 +122,6 @@ class LlmExpertBackend(Backend):
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
         if ctx.llm is None:
             raise Unavailable("no LLM is configured for the expert (set HUGGINGGPT_EXPERT_LLM_BASE_URL)")
-        return LlmExpertHandle(ctx.llm, json.loads(PROMPTS.read_text()))
+        if task_type == "document-question-answering":
+            check_tesseract()
+        return LlmExpertHandle(ctx.llm, json.loads(PROMPTS.read_text()), ctx)

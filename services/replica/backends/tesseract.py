@@ -16,21 +16,30 @@ class TesseractHandle(Handle):
         self.lang = lang
 
     def predict_one(self, request: Request) -> Result:
-        import pytesseract
+        return Result(text=read_text(request, self.ctx, self.lang))
 
-        image, _ = image_input(request, self.ctx.store)
-        text = pytesseract.image_to_string(image, lang=str(request.parameters.get("lang", self.lang)))
-        return Result(text=text.strip())
+
+def read_text(request: Request, ctx: BackendContext, lang: str = "eng") -> str:
+    """The text printed on the request's image, as tesseract reads it."""
+    import pytesseract
+
+    image, _ = image_input(request, ctx.store)
+    return str(pytesseract.image_to_string(image, lang=str(request.parameters.get("lang", lang)))).strip()
+
+
+def check_tesseract() -> None:
+    """NotFound unless the tesseract binary and its English data are installed."""
+    import pytesseract
+
+    try:
+        languages = pytesseract.get_languages(config="")
+    except pytesseract.TesseractNotFoundError:
+        raise NotFound("the tesseract binary is not installed (apt-get install tesseract-ocr)") from None
+    if "eng" not in languages:
+        raise NotFound("tesseract has no English data (apt-get install tesseract-ocr-eng)")
 
 
 class TesseractBackend(Backend):
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
-        import pytesseract
-
-        try:
-            languages = pytesseract.get_languages(config="")
-        except pytesseract.TesseractNotFoundError:
-            raise NotFound("the tesseract binary is not installed (apt-get install tesseract-ocr)") from None
-        if "eng" not in languages:
-            raise NotFound("tesseract has no English data (apt-get install tesseract-ocr-eng)")
+        check_tesseract()
         return TesseractHandle(ctx, "eng")
