@@ -37,6 +37,10 @@ class PlannerConfig:
         guide = env_str("HUGGINGGPT_PLANNER_GUIDE", "fixed", env)
         if guide not in GUIDES:
             raise SettingsError(f"HUGGINGGPT_PLANNER_GUIDE must be one of {', '.join(GUIDES)}, got {guide!r}")
+        steps = env_bool("HUGGINGGPT_PLANNER_STEPS", False, env)
+        if steps and guide == "fixed":
+            raise SettingsError("HUGGINGGPT_PLANNER_STEPS needs HUGGINGGPT_PLANNER_GUIDE=off or hint: with the "
+                                "default, fixed, the tasks come from the request, not from steps the LLM writes")
         return cls(
             listen=env_str("HUGGINGGPT_PLANNER_LISTEN", "127.0.0.1:50051", env),
             metrics_port=env_int("HUGGINGGPT_PLANNER_METRICS_PORT", 0, env),
@@ -49,6 +53,6 @@ class PlannerConfig:
             use_tokenizer_endpoint=env_bool("HUGGINGGPT_PLANNER_TOKENIZE_ENDPOINT", True, env),
             salvage=env_bool("HUGGINGGPT_PLANNER_SALVAGE", True, env),
             cover_files=env_bool("HUGGINGGPT_PLANNER_COVER_FILES", True, env),
-            steps=env_bool("HUGGINGGPT_PLANNER_STEPS", False, env),
+            steps=steps,
             guide=guide,
         )

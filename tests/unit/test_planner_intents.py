@@ -131,3 +131,9 @@ async def test_nothing_found_leaves_the_plan_to_the_llm() -> None:
 def test_an_unknown_guide_mode_is_refused() -> None:
     with pytest.raises(SettingsError, match="HUGGINGGPT_PLANNER_GUIDE must be one of off, hint, fixed"):
         PlannerConfig.from_env({"HUGGINGGPT_PLANNER_GUIDE": "always"})
+
+
+def test_steps_first_is_refused_with_fixed_plans() -> None:
+    with pytest.raises(SettingsError, match="HUGGINGGPT_PLANNER_STEPS needs HUGGINGGPT_PLANNER_GUIDE=off or hint"):
+        PlannerConfig.from_env({"HUGGINGGPT_PLANNER_STEPS": "1"})
+    assert PlannerConfig.from_env({"HUGGINGGPT_PLANNER_STEPS": "1", "HUGGINGGPT_PLANNER_GUIDE": "off"}).steps
