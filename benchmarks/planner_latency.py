@@ -30,10 +30,11 @@ REQUESTS = [
 ]
 
 
-async def timed_plan(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]) -> tuple[float, int]:
+async def timed_plan(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]) -> tuple[float, int, int]:
+    """Seconds, prompt tokens and LLM calls of one plan."""
     started = time.perf_counter()
     outcome = await planner.plan([turn], types)
-    return time.perf_counter() - started, outcome.usage.prompt_tokens
+    return time.perf_counter() - started, outcome.usage.prompt_tokens, outcome.usage.calls
 
 
 async def first_task(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]) -> float:
@@ -44,7 +45,7 @@ async def first_task(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]
     return time.perf_counter() - started
 
 
-async def measure(n: int) -> dict[str, float | int | str]:
+async def measure(n: int) -> dict[str, object]:
     config = PlannerConfig.from_env()
     types = list(load_task_types().values())
     async with ensure_llm(config.llm) as settings:
@@ -54,23 +55,25 @@ async def measure(n: int) -> dict[str, float | int | str]:
         planner = deps.planner
         turns = REQUESTS[:n]
         rng = random.Random(7)
-        cold, warm, tokens, plain, streamed = [], [], [], [], []
+        cold, warm, tokens, plain, streamed, calls = [], [], [], [], [], []
         for turn in turns:
             # A never-seen order of the task types makes a never-seen system prefix: a cold prompt cache.
             shuffled = rng.sample(types, len(types))
-            seconds, _ = await timed_plan(planner, turn, shuffled)
+            seconds, _, _ = await timed_plan(planner, turn, shuffled)
             cold.append(seconds)
         await timed_plan(planner, turns[0], types)  # warms the standard prefix
         for turn in turns:
             await timed_plan(planner, turn, types)  # this request's demos too
-            seconds, prompt = await timed_plan(planner, turn, types)
+            seconds, prompt, used = await timed_plan(planner, turn, types)
+            calls.append(used)
             warm.append(seconds)
             tokens.append(prompt)
             plain.append(seconds)  # without streaming, the first task can start only once the plan is done
             streamed.append(await first_task(planner, turn, types))
         await deps.close()
     return {
-        "machine": "2-core x86_64 VM, no GPU", "model": settings.model, "requests": len(turns),
+        "machine": "2-core x86_64 VM, no GPU", "model": settings.model, "guide": config.guide,
+        "requests": len(turns), "llm_calls_per_plan": calls,
         "cold_median_s": round(statistics.median(cold), 3), "warm_median_s": round(statistics.median(warm), 3),
         "prompt_tokens_median": int(statistics.median(tokens)),
         "first_task_plain_median_s": round(statistics.median(plain), 3),

@@ -21,6 +21,7 @@ from hugginggpt.planvalidation import parse_reference
 from services.planner.intents import Proposal
 
 MEDIA = (Kind.IMAGE, Kind.AUDIO, Kind.VIDEO)
+TEXT_SLOTS = ("text", "context", "question", "text2")  # where an LLM may write texts (see planvalidation)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class Skeleton:
         for kind in dict.fromkeys(step.spec.inputs):
             if kind == Kind.TEXT:
                 texts = [_ref(step.feeds[Kind.TEXT])] if Kind.TEXT in step.feeds else []
-                free = [t for t in _strings(written.get("text")) if t.strip() and parse_reference(t) is None]
+                written_texts = [t for slot in TEXT_SLOTS for t in _strings(written.get(slot))]
+                free = [t for t in written_texts if t.strip() and parse_reference(t) is None]
                 texts += (free + [step.clause] * step.free_texts())[: step.free_texts()]
                 args["text"] = texts[0] if len(texts) == 1 else texts
             elif kind in step.feeds:

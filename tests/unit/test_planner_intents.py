@@ -78,6 +78,11 @@ def test_the_demo_request_finds_its_four_parts_with_the_real_embeddings() -> Non
     assert len(found) == 3  # the question about the invoice is one more (document or text question answering)
 
 
+@pytest.mark.parametrize("request_", ["Hello, how are you today?", "Tell me a joke about cats.", "Thanks!"])
+def test_small_talk_asks_for_no_task_with_the_real_embeddings(request_: str) -> None:
+    assert IntentBank.load(MiniLm()).propose(request_, set(load_task_types())) == []
+
+
 def builder(guide: bool) -> PromptBuilder:
     bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
     return PromptBuilder(bank, EstimatingCounter(), Budget(), guide=guide)

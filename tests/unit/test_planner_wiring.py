@@ -125,3 +125,9 @@ async def test_a_skeleton_with_nothing_to_write_is_the_plan_without_any_llm_call
     outcome = events[-1]
     assert isinstance(outcome, PlanOutcome) and outcome.usage.calls == 0 and not llm.calls
     assert (await planner.plan(turns)).plan == outcome.plan
+
+
+def test_texts_written_in_named_slots_are_taken_in_order() -> None:
+    skeleton = wire(found("sentence-similarity"), TYPES, files())
+    plan = skeleton.apply({"tasks": [{"args": {"text": "A cat sits.", "text2": "A kitten rests."}}]})
+    assert plan["tasks"][0]["args"] == {"text": ["A cat sits.", "A kitten rests."]}
