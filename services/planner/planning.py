@@ -133,6 +133,11 @@ class Planner:
                         yield task
             elif stream and round_ == 0:
                 emitted: list[Task] = []
+                # Tasks of a skeleton that need nothing the LLM writes start before it writes anything.
+                early = skeleton.settled() if skeleton is not None else []
+                for task in self._ready_tasks([skeleton.task(i, None) for i in early] if skeleton else [],
+                                              types, resources, emitted):
+                    yield task
                 pieces: list[str] = []
                 extractor = TaskExtractor()
                 seen = 0
@@ -140,9 +145,10 @@ class Planner:
                     pieces.append(piece)
                     finished = extractor.feed(piece)
                     if skeleton is not None:  # the skeleton's task at each place, with the LLM's words
-                        finished = [skeleton.task(i, raw) for i, raw in enumerate(finished, seen)
-                                    if i < len(skeleton.steps)]
+                        placed = list(enumerate(finished, seen))
                         seen += len(finished)
+                        finished = [skeleton.task(i, raw) for i, raw in placed
+                                    if i < len(skeleton.steps) and i not in early]
                     for task in self._ready_tasks(finished, types, resources, emitted):
                         yield task
                 text = "".join(pieces)

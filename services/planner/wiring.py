@@ -37,6 +37,10 @@ class Step:
     def dep(self) -> list[int]:
         return sorted(set(self.feeds.values()))
 
+    def open(self) -> bool:
+        """Whether the LLM writes part of this task: a text no task feeds, or a choice among files."""
+        return bool(self.free_texts()) or any(len(names) > 1 for names in self.files.values())
+
     def free_texts(self) -> int:
         """How many text inputs the LLM writes (those no task feeds)."""
         return self.spec.inputs.count(Kind.TEXT) - (Kind.TEXT in self.feeds)
@@ -50,7 +54,15 @@ class Skeleton:
 
     def open(self) -> bool:
         """Whether the LLM has anything to write: a text no task feeds, or a choice among files."""
-        return any(step.free_texts() or any(len(names) > 1 for names in step.files.values()) for step in self.steps)
+        return any(step.open() for step in self.steps)
+
+    def settled(self) -> list[int]:
+        """The tasks that need nothing from the LLM, nor from a task that does: they can start before it answers."""
+        done: list[int] = []
+        for index, step in enumerate(self.steps):
+            if not step.open() and set(step.dep) <= set(done):
+                done.append(index)
+        return done
 
     def schema(self) -> dict[str, Any]:
         """The JSON schema of exactly this plan: everything fixed but the texts and file choices."""

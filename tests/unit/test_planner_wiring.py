@@ -131,3 +131,30 @@ def test_texts_written_in_named_slots_are_taken_in_order() -> None:
     skeleton = wire(found("sentence-similarity"), TYPES, files())
     plan = skeleton.apply({"tasks": [{"args": {"text": "A cat sits.", "text2": "A kitten rests."}}]})
     assert plan["tasks"][0]["args"] == {"text": ["A cat sits.", "A kitten rests."]}
+
+
+async def test_tasks_that_need_nothing_from_the_llm_stream_before_it_answers() -> None:
+    class Found:
+        def propose(self, request: str, offered: object) -> list[Proposal]:
+            return [Proposal("document-question-answering", "What is the total on invoice.png?", 0.6),
+                    Proposal("automatic-speech-recognition", "transcribe speech.wav", 0.6),
+                    Proposal("token-classification", "list the named entities in it", 0.6)]
+
+    answer = json.dumps({"tasks": [
+        {"task": "document-question-answering", "id": 0, "dep": [], "args": {"image": "invoice.png",
+                                                                             "text": "What is the total?"}},
+        {"task": "automatic-speech-recognition", "id": 1, "dep": [], "args": {"audio": "speech.wav"}},
+        {"task": "token-classification", "id": 2, "dep": [1], "args": {"text": "<GENERATED>-1"}}]})
+    llm = ScriptedLlm([answer])
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    planner = Planner(llm, PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True), TYPES,
+                      intents=Found(), fix_types=True)  # type: ignore[arg-type]
+    turns = [Turn("user", "What is the total on invoice.png? Also transcribe speech.wav and list the named "
+                          "entities in it.", (INVOICE, SPEECH))]
+    events = [e async for e in planner.stream_plan(turns)]
+    assert [(e.id, e.type) for e in events if isinstance(e, Task)] == [
+        (1, "automatic-speech-recognition"), (2, "token-classification"), (0, "document-question-answering")]
+    outcome = events[-1]
+    assert isinstance(outcome, PlanOutcome) and [t.id for t in outcome.plan.tasks] == [0, 1, 2]
+    assert outcome.plan.tasks[0].arguments[1].literal == "What is the total?"
+    assert len(llm.calls) == 1
