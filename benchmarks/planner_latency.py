@@ -9,6 +9,7 @@ import random
 import statistics
 import time
 from collections.abc import Sequence
+from contextlib import aclosing
 
 from hugginggpt.domain import Artifact, Kind, Task, TaskTypeSpec
 from hugginggpt.tasktypes import load_task_types
@@ -39,9 +40,10 @@ async def timed_plan(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]
 
 async def first_task(planner: Planner, turn: Turn, types: Sequence[TaskTypeSpec]) -> float:
     started = time.perf_counter()
-    async for event in planner.stream_plan([turn], types):
-        if isinstance(event, Task):
-            return time.perf_counter() - started
+    async with aclosing(planner.stream_plan([turn], types)) as events:
+        async for event in events:
+            if isinstance(event, Task):
+                return time.perf_counter() - started
     return time.perf_counter() - started
 
 
@@ -71,13 +73,22 @@ async def measure(n: int) -> dict[str, object]:
             plain.append(seconds)  # without streaming, the first task can start only once the plan is done
             streamed.append(await first_task(planner, turn, types))
         await deps.close()
+    asked = [i for i, used in enumerate(calls) if used]  # plans the LLM wrote part of (the rest needed no call)
+
+    def median(values: list[float], only: list[int] | None = None) -> float:
+        picked = [values[i] for i in only] if only is not None else values
+        return round(statistics.median(picked), 3) if picked else 0.0
+
     return {
         "machine": "2-core x86_64 VM, no GPU", "model": settings.model, "guide": config.guide,
         "requests": len(turns), "llm_calls_per_plan": calls,
-        "cold_median_s": round(statistics.median(cold), 3), "warm_median_s": round(statistics.median(warm), 3),
-        "prompt_tokens_median": int(statistics.median(tokens)),
-        "first_task_plain_median_s": round(statistics.median(plain), 3),
-        "first_task_streaming_median_s": round(statistics.median(streamed), 3),
+        "cold_s": [round(x, 3) for x in cold], "warm_s": [round(x, 3) for x in warm],
+        "cold_median_s": median(cold), "warm_median_s": median(warm),
+        "cold_median_s_llm_plans": median(cold, asked), "warm_median_s_llm_plans": median(warm, asked),
+        "prompt_tokens_median_llm_plans": int(median([float(t) for t in tokens], asked)),
+        "first_task_plain_median_s": median(plain),
+        "first_task_streaming_median_s": median(streamed),
+        "first_task_streaming_s": [round(x, 3) for x in streamed],
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,11 +110,12 @@ class LlmClient:
         schema: dict[str, Any] | None = None,
         max_tokens: int = 512,
         timeout: float | None = None,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Yields the completion's text piece by piece as the endpoint produces it."""
         started = time.perf_counter()
         usage.calls += 1
         pieces, reported, finished = 0, False, False
+        response: Any = None
         try:
             response = await self._create(messages, schema, max_tokens, timeout, stream=True)
             async for chunk in response:
@@ -135,6 +136,8 @@ class LlmClient:
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise _infrastructure_error(exc, self.settings) from None
         finally:
+            if response is not None:  # a reader that stopped early: release the connection now, in this task
+                await response.close()
             usage.seconds += time.perf_counter() - started
 
     async def _create(

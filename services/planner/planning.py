@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,7 +35,7 @@ class Llm(Protocol):
     def stream(
         self, messages: list[dict[str, str]], usage: Usage, *, schema: dict[str, Any] | None = ...,
         max_tokens: int = ..., timeout: float | None = ...,
-    ) -> AsyncIterator[str]: ...
+    ) -> AsyncGenerator[str, None]: ...
 
 
 @dataclass
@@ -98,14 +99,14 @@ class Planner:
     def stream_plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
         max_llm_calls: int = 0,
-    ) -> AsyncIterator[Task | PlanOutcome]:
+    ) -> AsyncGenerator[Task | PlanOutcome, None]:
         """Each task as soon as the LLM has written it (and it is valid on its own), then the outcome."""
         return self._run(turns, offered, timeout, max_llm_calls, stream=True)
 
     async def _run(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec], timeout: float, max_calls: int, *,
         stream: bool,
-    ) -> AsyncIterator[Task | PlanOutcome]:
+    ) -> AsyncGenerator[Task | PlanOutcome, None]:
         types = self._check(turns, offered)
         if max_calls < 0:
             raise InvalidRequest(f"max_llm_calls must be 0 (no limit) or positive, got {max_calls}")
@@ -141,16 +142,19 @@ class Planner:
                 pieces: list[str] = []
                 extractor = TaskExtractor()
                 seen = 0
-                async for piece in self.llm.stream(messages, usage, schema=schema, max_tokens=limit, timeout=left):
-                    pieces.append(piece)
-                    finished = extractor.feed(piece)
-                    if skeleton is not None:  # the skeleton's task at each place, with the LLM's words
-                        placed = list(enumerate(finished, seen))
-                        seen += len(finished)
-                        finished = [skeleton.task(i, raw) for i, raw in placed
-                                    if i < len(skeleton.steps) and i not in early]
-                    for task in self._ready_tasks(finished, types, resources, emitted):
-                        yield task
+                # aclosing: a caller that stops reading early closes the LLM's stream here, not at garbage collection
+                async with aclosing(self.llm.stream(messages, usage, schema=schema, max_tokens=limit,
+                                                    timeout=left)) as answer:
+                    async for piece in answer:
+                        pieces.append(piece)
+                        finished = extractor.feed(piece)
+                        if skeleton is not None:  # the skeleton's task at each place, with the LLM's words
+                            placed = list(enumerate(finished, seen))
+                            seen += len(finished)
+                            finished = [skeleton.task(i, raw) for i, raw in placed
+                                        if i < len(skeleton.steps) and i not in early]
+                        for task in self._ready_tasks(finished, types, resources, emitted):
+                            yield task
                 text = "".join(pieces)
             else:
                 text = await self.llm.complete(messages, usage, schema=schema, max_tokens=limit, timeout=left)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ class ScriptedLlm:
     async def stream(
         self, messages: list[dict[str, str]], usage: Usage, *, schema: dict[str, Any] | None = None,
         max_tokens: int = 512, timeout: float | None = None,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         usage.calls += 1
         text = self._next(messages, {"schema": schema, "max_tokens": max_tokens, "timeout": timeout})
         for start in range(0, len(text), self.piece_chars):

@@ -41,8 +41,9 @@ class LlmExpertHandle(Handle):
         template = self.templates.get(request.task_type)
         if template is None:
             raise InvalidRequest(f"llm-expert does not serve {request.task_type}; it serves {sorted(self.templates)}")
+        labels: list[str] = []
         if request.task_type == "document-question-answering":
-            variables, labels = await self._document(request), []
+            variables = await self._document(request)
         else:
             variables, labels = _variables(request)
         try:
