@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,6 +89,29 @@ class MiniLm:
             rows = order[start:start + CHUNK]
             out[rows] = _forward(self._session, self._tokenizer, [texts[i] for i in rows])
         return out
+
+
+class RecentEmbeddings:
+    """An Embedder that remembers the vectors of the last `size` texts it embedded (one forward pass for the
+    texts it has not seen). The planner embeds a request's clauses and the request itself for two purposes;
+    asking for both at once and then again separately costs one pass."""
+
+    def __init__(self, inner: Embedder, size: int = 256) -> None:
+        self._inner = inner
+        self._size = size
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._recent]
+        if missing:
+            for text, vector in zip(missing, self._inner.embed(missing), strict=True):
+                self._recent[text] = vector
+        for text in texts:
+            self._recent.move_to_end(text)
+        rows = [self._recent[t] for t in texts]
+        while len(self._recent) > self._size:
+            self._recent.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
 
 
 def _forward(session: Any, tokenizer: Any, texts: list[str]) -> np.ndarray:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hugginggpt.domain import TaskTypeSpec
-from hugginggpt.embedding import Embedder, MiniLm
+from hugginggpt.embedding import Embedder, MiniLm, RecentEmbeddings
 from hugginggpt.llm import LlmClient
 from services.planner.config import PlannerConfig
 from services.planner.demos import Demo, DemoBank
@@ -43,7 +43,7 @@ def build_planner(
 ) -> PlannerDeps:
     """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner."""
     llm = LlmClient(config.llm)
-    embedder = embedder or MiniLm()
+    embedder = RecentEmbeddings(embedder or MiniLm())
     bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder, max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)

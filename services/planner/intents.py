@@ -77,7 +77,9 @@ class IntentBank:
         if len(names) < 2:
             return []
         clauses = split_clauses(request) or [request.strip()]
-        similarity = self._embedder.embed(clauses) @ self._matrix.T  # clauses x phrases
+        # The request itself rides along: the demo choice embeds it next (see embedding.RecentEmbeddings).
+        vectors = self._embedder.embed([*clauses, request.strip()])[: len(clauses)]
+        similarity = vectors @ self._matrix.T  # clauses x phrases
         found: dict[str, Proposal] = {}
         for clause, row in zip(clauses, similarity, strict=True):
             scores = {n: float(np.sort(row[self._labels == n])[-TOP:].mean()) for n in names}

@@ -62,3 +62,26 @@ def test_a_prebuilt_export_is_used_when_the_cache_has_none(monkeypatch: pytest.M
     monkeypatch.setattr(embedding, "PREBUILT", prebuilt)
     monkeypatch.setattr(embedding, "_export", no_export)
     assert embedding.ensure_onnx(embedding.model_dir(), tmp_path / "empty-cache") == prebuilt / made.name
+
+
+def test_recent_embeddings_embed_each_new_text_once_and_forget_the_oldest() -> None:
+    from hugginggpt.embedding import RecentEmbeddings
+    from services.planner.testing import HashEmbedder
+
+    class Counting(HashEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[list[str]] = []
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            self.seen.append(list(texts))
+            return super().embed(texts)
+
+    inner = Counting()
+    recent = RecentEmbeddings(inner, size=2)
+    first = recent.embed(["a cat", "a dog", "a cat"])
+    assert inner.seen == [["a cat", "a dog"]] and first.shape == (3, 256)
+    assert (recent.embed(["a dog"])[0] == first[1]).all() and len(inner.seen) == 1
+    recent.embed(["a bird"])  # "a cat" is now the oldest of three: forgotten
+    recent.embed(["a cat"])
+    assert inner.seen[-1] == ["a cat"] and recent.embed([]).shape[0] == 0
