@@ -203,6 +203,8 @@ class Planner:
             skeleton = skeleton if skeleton.steps else None
         if found:
             logger.info("task types found in the request: %s", ", ".join(f"{p.type} ({p.score})" for p in found))
+        if skeleton is not None and not skeleton.open():
+            return [], {}, skeleton  # no LLM call: no prompt to build (nor tokens to count on the LLM's server)
         offered = list(types.values())
         messages = await self.prompts.build(turns, offered, allow_direct=allow_direct,
                                             found=[(p.type, p.clause) for p in found])
@@ -246,8 +248,9 @@ class Planner:
         resources = Resources(resources_of(sub))
         messages, schema, skeleton = await self._prompt(sub, types, resources, allow_direct=False)
         try:
-            text = await self.llm.complete(messages, usage, schema=schema,
-                                           max_tokens=self.prompts.budget.max_answer_tokens, timeout=_left(deadline))
+            text = "" if skeleton is not None and not skeleton.open() else await self.llm.complete(
+                messages, usage, schema=schema, max_tokens=self.prompts.budget.max_answer_tokens,
+                timeout=_left(deadline))
         except (Unavailable, PlanRejected) as exc:
             logger.warning("could not plan the missed part %r: %s", part.text, exc)
             return None

@@ -115,9 +115,16 @@ async def test_a_skeleton_with_nothing_to_write_is_the_plan_without_any_llm_call
             return [Proposal("automatic-speech-recognition", "Transcribe speech.wav", 0.6),
                     Proposal("token-classification", "list the named entities in it", 0.6)]
 
+    counted: list[str] = []
+
+    class Counter(EstimatingCounter):
+        async def count(self, text: str) -> int:
+            counted.append(text)
+            return await super().count(text)
+
     llm = ScriptedLlm([])
     bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
-    planner = Planner(llm, PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True), TYPES,
+    planner = Planner(llm, PromptBuilder(bank, Counter(), Budget(), guide=True), TYPES,
                       intents=Found(), fix_types=True)  # type: ignore[arg-type]
     turns = [Turn("user", "Transcribe speech.wav and list the named entities in it", (SPEECH,))]
     events = [e async for e in planner.stream_plan(turns)]
@@ -125,6 +132,7 @@ async def test_a_skeleton_with_nothing_to_write_is_the_plan_without_any_llm_call
     outcome = events[-1]
     assert isinstance(outcome, PlanOutcome) and outcome.usage.calls == 0 and not llm.calls
     assert (await planner.plan(turns)).plan == outcome.plan
+    assert not counted  # nor a prompt built: no tokens counted, no demos chosen
 
 
 def test_texts_written_in_named_slots_are_taken_in_order() -> None:
@@ -158,3 +166,23 @@ async def test_tasks_that_need_nothing_from_the_llm_stream_before_it_answers() -
     assert isinstance(outcome, PlanOutcome) and [t.id for t in outcome.plan.tasks] == [0, 1, 2]
     assert outcome.plan.tasks[0].arguments[1].literal == "What is the total?"
     assert len(llm.calls) == 1
+
+
+async def test_a_file_the_plan_missed_is_planned_from_its_skeleton_without_another_call() -> None:
+    first = Artifact("artifact://t3/first.wav", "first.wav", "audio/wav", 10, Kind.AUDIO)
+    second = Artifact("artifact://t3/second.wav", "second.wav", "audio/wav", 10, Kind.AUDIO)
+
+    class Found:
+        def propose(self, request: str, offered: object) -> list[Proposal]:
+            return [Proposal("automatic-speech-recognition", "transcribe it", 0.6)]
+
+    answer = json.dumps({"tasks": [
+        {"task": "automatic-speech-recognition", "id": 0, "dep": [], "args": {"audio": "first.wav"}}]})
+    llm = ScriptedLlm([answer])
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    planner = Planner(llm, PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True), TYPES,
+                      intents=Found(), fix_types=True)  # type: ignore[arg-type]
+    turns = [Turn("user", "Transcribe first.wav. Also transcribe second.wav.", (first, second))]
+    outcome = await planner.plan(turns)
+    audio = [t.arguments[0].resource_uri for t in outcome.plan.tasks]
+    assert audio == [first.uri, second.uri] and outcome.usage.calls == 1
