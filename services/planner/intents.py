@@ -59,8 +59,7 @@ class IntentBank:
             texts.extend(items)
             labels.extend([name] * len(items))
         self._embedder = embedder
-        self._labels = np.array(labels)
-        self._names = list(dict.fromkeys(labels))
+        self._rows = {name: np.flatnonzero(np.array(labels) == name) for name in dict.fromkeys(labels)}
         self._matrix = embedder.embed(texts)
         self.threshold = threshold
 
@@ -73,7 +72,7 @@ class IntentBank:
 
     def propose(self, request: str, offered: Collection[str]) -> list[Proposal]:
         """The offered types the request's clauses ask for, each once, in the order the request asks."""
-        names = [n for n in self._names if n == NONE or n in offered]
+        names = [n for n in self._rows if n == NONE or n in offered]
         if len(names) < 2:
             return []
         clauses = split_clauses(request) or [request.strip()]
@@ -82,7 +81,7 @@ class IntentBank:
         similarity = vectors @ self._matrix.T  # clauses x phrases
         found: dict[str, Proposal] = {}
         for clause, row in zip(clauses, similarity, strict=True):
-            scores = {n: float(np.sort(row[self._labels == n])[-TOP:].mean()) for n in names}
+            scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
             best = max(scores, key=scores.__getitem__)
             if best != NONE and scores[best] >= self.threshold and best not in found:
                 found[best] = Proposal(best, clause, round(scores[best], 3))

@@ -127,18 +127,16 @@ class Planner:
                 logger.info("no repair round: the request's LLM-call budget (%d) is spent", max_calls)
                 break
             limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
+            emitted: list[Task] = []
+            # Tasks of a skeleton that need nothing the LLM writes start before it writes anything (all of
+            # them when nothing is left for it to write).
+            early = skeleton.settled() if skeleton is not None and stream and round_ == 0 else []
+            for task in self._ready_tasks([skeleton.task(i, None) for i in early] if skeleton else [],
+                                          types, resources, emitted):
+                yield task
             if skeleton is not None and not skeleton.open():
-                text = ""  # nothing is left for the LLM to write: the plan is the skeleton, at no LLM call
-                if stream:
-                    for task in self._ready_tasks(skeleton.apply(None)["tasks"], types, resources, []):
-                        yield task
+                text = ""  # the plan is the skeleton, at no LLM call
             elif stream and round_ == 0:
-                emitted: list[Task] = []
-                # Tasks of a skeleton that need nothing the LLM writes start before it writes anything.
-                early = skeleton.settled() if skeleton is not None else []
-                for task in self._ready_tasks([skeleton.task(i, None) for i in early] if skeleton else [],
-                                              types, resources, emitted):
-                    yield task
                 pieces: list[str] = []
                 extractor = TaskExtractor()
                 seen = 0

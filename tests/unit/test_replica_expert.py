@@ -138,13 +138,11 @@ def test_transformers_path_refuses_directories_outside_its_roots(tmp_path: Path,
             backend.load(bad, "text-classification", ctx)
 
 
-def test_document_question_answering_answers_from_the_text_tesseract_reads(tmp_path: Path) -> None:
-    from tests.unit.test_replica_backends import MEDIA
-
+def test_document_question_answering_answers_from_the_text_tesseract_reads(tmp_path: Path, media: Path) -> None:
     llm = ScriptedLlm("$42.50")
     ctx = BackendContext(ArtifactStore(tmp_path, 1 << 22), llm=llm)
     handle = backend_for("llm").load(EXPERT, "document-question-answering", ctx)
-    uri = ctx.store.put_bytes("invoice_text.png", (MEDIA / "invoice_text.png").read_bytes()).uri
+    uri = ctx.store.put_bytes("invoice_text.png", (media / "invoice_text.png").read_bytes()).uri
     req = Request(EXPERT, "document-question-answering", (Input("image", uri=uri), Input("text", text="Total?")))
     (result,) = _run(handle, req)
     assert isinstance(result, Result) and result.text == "$42.50"
