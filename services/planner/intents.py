@@ -7,6 +7,14 @@ how people ask for each type (`prompts/intents.json`, written for this project);
 "none" phrases (context: "I have a photo named a.jpg") asks for nothing. The planner shows the LLM what was
 found, or fixes the plan's task types to it (HUGGINGGPT_PLANNER_GUIDE), and the LLM writes the arguments
 and dependencies.
+
+Three rules sharpen the match. Quoted text is what the request works on, not what it asks for: a clause is
+never cut inside quotes, and a long quote is embedded as "the passage" (or "the question", when it is one),
+so a pasted article does not read as a request. A clause that names a type on offer ("use a question
+answering model") asks for that type. A type asked for twice belongs to the clause that asks for it most
+clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
+the clause's other types above the threshold, best first, for the wiring to fall back on when the first
+cannot be fed (`wiring.wire`).
 """
 
 from __future__ import annotations
@@ -23,8 +31,13 @@ from hugginggpt.embedding import Embedder
 
 # Clause boundaries: the end of a sentence, or a word that starts the next step.
 _STEP_WORDS = r"(?:and then|then|after that|afterwards|and finally|finally|also|next|subsequently|and)"
-_SPLIT = re.compile(rf"(?<=[.?!;])\s+|,?\s+{_STEP_WORDS}\s+", re.IGNORECASE)
+_SPLIT = re.compile(rf"(?<=[.?!;\x01])\s+|,?\s+{_STEP_WORDS}\s+", re.IGNORECASE)
 _LEADING = re.compile(rf"^{_STEP_WORDS},?\s+", re.IGNORECASE)
+# A quote opens after a non-word character and closes before one, so "I've" and "company's" stay words.
+_QUOTE = re.compile(r"""(?<!\w)['"\u2018\u201c](.+?)['"\u2019\u201d](?!\w)""", re.DOTALL)
+# Where a quote was while the request is cut into clauses; \x01 closes one that ends a sentence ('... 1918.')
+_HOLE = re.compile("\x00(\\d+)[\x00\x01]")
+QUOTE_WORDS = 4  # a quote of this many words or more is embedded as "the passage" / "the question"
 MIN_WORDS = 2  # a single word ("Ok!", "Thanks.") asks for nothing
 THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (tuned on the TaskBench dev subset)
 TOP = 2  # a type's score for a clause: the mean similarity of its TOP closest phrases
@@ -38,12 +51,42 @@ class Proposal:
     type: str
     clause: str
     score: float
+    alternatives: tuple[str, ...] = ()  # the clause's other types above the threshold, best first
 
 
 def split_clauses(text: str) -> list[str]:
-    """The request's clauses, in order; pieces of fewer than MIN_WORDS words are dropped."""
-    clauses = (_LEADING.sub("", piece.strip()) for piece in _SPLIT.split(text) if piece)
-    return [c for c in clauses if len(c.split()) >= MIN_WORDS]
+    """The request's clauses, in order, never cut inside quotes; pieces of fewer than MIN_WORDS words are dropped."""
+    return [clause for clause, _ in _clauses(text)]
+
+
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """Each clause, and the text to embed for it: long quotes stand in as "the passage" or "the question"."""
+    quotes: list[str] = []
+
+    def hole(match: re.Match[str]) -> str:
+        quotes.append(match.group(0))
+        return f"\x00{len(quotes) - 1}" + ("\x01" if match.group(1).rstrip()[-1:] in ".?!" else "\x00")
+
+    def restore(piece: str) -> str:
+        return _HOLE.sub(lambda m: quotes[int(m.group(1))], piece)
+
+    def stand_in(piece: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            quote = quotes[int(m.group(1))]
+            if len(quote.split()) < QUOTE_WORDS:
+                return quote
+            return "the question" if quote[1:-1].rstrip().endswith("?") else "the passage"
+        return _HOLE.sub(one, piece)
+
+    pieces = (_LEADING.sub("", piece.strip()) for piece in _SPLIT.split(_QUOTE.sub(hole, text)) if piece)
+    clauses = [(restore(piece), stand_in(piece)) for piece in pieces]
+    return [(clause, shown) for clause, shown in clauses if len(clause.split()) >= MIN_WORDS]
+
+
+def _named(clause: str, names: Collection[str]) -> list[str]:
+    """The types whose names the clause says ("a question answering model" names question-answering)."""
+    words = " " + " ".join(re.findall(r"[a-z0-9]+", clause.lower())) + " "
+    return [n for n in names if n and f" {' '.join(re.findall(r'[a-z0-9]+', n))} " in words]
 
 
 class IntentBank:
@@ -75,14 +118,22 @@ class IntentBank:
         names = [n for n in self._rows if n == NONE or n in offered]
         if len(names) < 2:
             return []
-        clauses = split_clauses(request) or [request.strip()]
+        clauses = _clauses(request) or [(request.strip(), request.strip())]
         # The request itself rides along: the demo choice embeds it next (see embedding.RecentEmbeddings).
-        vectors = self._embedder.embed([*clauses, request.strip()])[: len(clauses)]
+        vectors = self._embedder.embed([*(shown for _, shown in clauses), request.strip()])[: len(clauses)]
         similarity = vectors @ self._matrix.T  # clauses x phrases
-        found: dict[str, Proposal] = {}
-        for clause, row in zip(clauses, similarity, strict=True):
+        asked: list[Proposal] = []  # per clause that asks for something, its best type
+        for (clause, _), row in zip(clauses, similarity, strict=True):
             scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
-            best = max(scores, key=scores.__getitem__)
-            if best != NONE and scores[best] >= self.threshold and best not in found:
-                found[best] = Proposal(best, clause, round(scores[best], 3))
-        return list(found.values())
+            for name in _named(clause, names):
+                scores[name] = 1.0
+            ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+            if ranked[0] == NONE or scores[ranked[0]] < self.threshold:
+                continue
+            others = tuple(n for n in ranked[1:] if n != NONE and scores[n] >= self.threshold)
+            asked.append(Proposal(ranked[0], clause, round(scores[ranked[0]], 3), others))
+        clearest: dict[str, Proposal] = {}
+        for proposal in asked:
+            if proposal.type not in clearest or proposal.score > clearest[proposal.type].score:
+                clearest[proposal.type] = proposal
+        return [p for p in asked if clearest[p.type] is p]

@@ -99,24 +99,39 @@ class Skeleton:
 
 
 def wire(found: Sequence[Proposal], types: Mapping[str, TaskTypeSpec], files: Mapping[str, Artifact]) -> Skeleton:
-    """The skeleton for the types found, in order; a type whose inputs nothing can give is left out."""
+    """The skeleton for the types found, in order.
+
+    A clause whose type nothing can feed takes its next type that can be fed ("generate an audio file that
+    describes it" reads close to speech recognition, which needs an audio file; text to speech needs none);
+    a type already planned is not planned twice; a clause with no type left is left out."""
     by_kind = {kind: tuple(name for name, a in files.items() if a.kind == kind) for kind in MEDIA}
     steps: list[Step] = []
     used: set[int] = set()
     for proposal in found:
-        spec = types[proposal.type]
-        feeds: dict[Kind, int] = {}
-        for kind in dict.fromkeys(spec.inputs):
-            source = next((j for j in range(len(steps) - 1, -1, -1)
-                           if kind in steps[j].spec.outputs and j not in used), None)
-            if source is not None:
-                feeds[kind] = source
-        if any(kind in MEDIA and kind not in feeds and not by_kind[kind] for kind in spec.inputs):
-            continue  # e.g. "describe the picture" with no picture given or made
-        used.update(feeds.values())
-        media = {kind: by_kind[kind] for kind in spec.inputs if kind in MEDIA and kind not in feeds}
-        steps.append(Step(spec, proposal.clause, feeds, media))
+        for name in (proposal.type, *proposal.alternatives):
+            if name not in types or any(step.spec.name == name for step in steps):
+                continue
+            step = _step(types[name], proposal.clause, steps, used, by_kind)
+            if step is not None:
+                used.update(step.feeds.values())
+                steps.append(step)
+                break
     return Skeleton(tuple(steps))
+
+
+def _step(spec: TaskTypeSpec, clause: str, steps: Sequence[Step], used: set[int],
+          by_kind: Mapping[Kind, tuple[str, ...]]) -> Step | None:
+    """The step of `spec` after `steps`, or None when a media input can be fed neither by a task nor a file."""
+    feeds: dict[Kind, int] = {}
+    for kind in dict.fromkeys(spec.inputs):
+        source = next((j for j in range(len(steps) - 1, -1, -1)
+                       if kind in steps[j].spec.outputs and j not in used), None)
+        if source is not None:
+            feeds[kind] = source
+    if any(kind in MEDIA and kind not in feeds and not by_kind[kind] for kind in spec.inputs):
+        return None  # e.g. "describe the picture" with no picture given or made
+    media = {kind: by_kind[kind] for kind in spec.inputs if kind in MEDIA and kind not in feeds}
+    return Step(spec, clause, feeds, media)
 
 
 def _task_schema(index: int, step: Step) -> dict[str, Any]:

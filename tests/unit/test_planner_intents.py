@@ -142,3 +142,37 @@ def test_steps_first_is_refused_with_fixed_plans() -> None:
     with pytest.raises(SettingsError, match="HUGGINGGPT_PLANNER_STEPS needs HUGGINGGPT_PLANNER_GUIDE=off or hint"):
         PlannerConfig.from_env({"HUGGINGGPT_PLANNER_STEPS": "1"})
     assert PlannerConfig.from_env({"HUGGINGGPT_PLANNER_STEPS": "1", "HUGGINGGPT_PLANNER_GUIDE": "off"}).steps
+
+
+def test_quotes_are_never_cut_and_long_ones_are_matched_as_the_passage() -> None:
+    text = "I read this: 'Paris is big. It has parks.' Could you tell me 'Is Paris big?' Thanks, it's great."
+    assert split_clauses(text) == ["I read this: 'Paris is big. It has parks.'", "Could you tell me 'Is Paris big?'",
+                                   "Thanks, it's great."]  # a quote that ends a sentence ends the clause
+    seen: list[str] = []
+
+    class Recording(HashEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            seen.extend(texts)
+            return super().embed(texts)
+
+    IntentBank(PHRASES, CONTEXT, Recording()).propose(
+        "Summarize 'the war began in 1914 and ended in 1918.' and translate 'it ended?'", set(PHRASES))
+    assert "Summarize the passage" in seen and "translate 'it ended?'" in seen  # a short quote stays
+
+
+def test_a_clause_naming_a_type_asks_for_it() -> None:
+    found = small_bank(threshold=0.9).propose("Please run a Text-to-Speech model on my notes.", set(PHRASES))
+    assert [(p.type, p.score) for p in found] == [("text-to-speech", 1.0)]
+
+
+def test_a_type_asked_twice_belongs_to_the_clause_that_asks_most_clearly() -> None:
+    found = small_bank().propose(
+        "I have a summary. Translate the text into German. Then summarize this article.", set(PHRASES))
+    assert [p.type for p in found] == ["translation", "summarization"]
+    assert found[1].clause == "summarize this article."
+
+
+def test_each_proposal_keeps_the_clause_other_types_above_the_threshold() -> None:
+    found = small_bank(threshold=0.2).propose("translate the text into speech", set(PHRASES))
+    assert found[0].type == "translation" and "text-to-speech" in found[0].alternatives
+    assert found[0].type not in found[0].alternatives

@@ -186,3 +186,36 @@ async def test_a_file_the_plan_missed_is_planned_from_its_skeleton_without_anoth
     outcome = await planner.plan(turns)
     audio = [t.arguments[0].resource_uri for t in outcome.plan.tasks]
     assert audio == [first.uri, second.uri] and outcome.usage.calls == 1
+
+
+def test_a_clause_whose_type_nothing_feeds_takes_its_next_type() -> None:
+    described = [Proposal("automatic-speech-recognition", "make an audio file that describes it", 0.6,
+                          ("text-to-speech",))]
+    skeleton = wire(described, TYPES, files(PHOTO))
+    assert [s.spec.name for s in skeleton.steps] == ["text-to-speech"]
+    assert skeleton.steps[0].clause == "make an audio file that describes it"
+
+
+def test_a_fallback_type_already_planned_is_not_planned_twice() -> None:
+    proposals = [Proposal("summarization", "summarize it", 0.6),
+                 Proposal("image-classification", "summarize the objects", 0.5, ("summarization", "translation"))]
+    assert [s.spec.name for s in wire(proposals, TYPES, files()).steps] == ["summarization", "translation"]
+    assert [s.spec.name for s in wire(proposals[1:2] * 2, TYPES, files()).steps] == ["summarization",
+                                                                                      "translation"]
+
+
+async def test_a_missed_file_with_no_feedable_task_found_costs_no_llm_call() -> None:
+    clip = Artifact("artifact://t4/clip.wav", "clip.wav", "audio/wav", 10, Kind.AUDIO)
+
+    class Found:
+        def propose(self, request: str, offered: object) -> list[Proposal]:
+            return [Proposal("translation", "translate it", 0.6)] if "translate" in request.lower() else []
+
+    llm = ScriptedLlm([json.dumps({"tasks": [{"task": "translation", "id": 0, "dep": [],
+                                              "args": {"text": "bonjour"}}]})])
+    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], HashEmbedder())
+    planner = Planner(llm, PromptBuilder(bank, EstimatingCounter(), Budget(), guide=True), TYPES,
+                      intents=Found(), fix_types=True)  # type: ignore[arg-type]
+    outcome = await planner.plan([Turn("user", "Translate 'bonjour'. I also have clip.wav here.", (clip,))])
+    assert [t.type for t in outcome.plan.tasks] == ["translation"]
+    assert len(llm.calls) == 1  # the sentence naming clip.wav was not planned free-hand
