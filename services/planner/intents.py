@@ -14,7 +14,9 @@ so a pasted article does not read as a request. A clause that names a type on of
 answering model") asks for that type. A type asked for twice belongs to the clause that asks for it most
 clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
 the clause's other types above the threshold, best first, for the wiring to fall back on when the first
-cannot be fed (`wiring.wire`).
+cannot be fed (`wiring.wire`). When no clause reaches the threshold, the clause leaning most to a task
+(above FLOOR, and closer to a task than to context) asks for its type: one guess from retrieval is safer
+than a free-hand plan from a small LLM.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ _HOLE = re.compile("\x00(\\d+)[\x00\x01]")
 QUOTE_WORDS = 4  # a quote of this many words or more is embedded as "the passage" / "the question"
 MIN_WORDS = 2  # a single word ("Ok!", "Thanks.") asks for nothing
 THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (tuned on the TaskBench dev subset)
+FLOOR = 0.30  # when no clause reaches THRESHOLD, the best clause at or above this asks for its type
 TOP = 2  # a type's score for a clause: the mean similarity of its TOP closest phrases
 NONE = ""  # the label of the context phrases
 
@@ -93,7 +96,7 @@ class IntentBank:
     """Phrases by task type, embedded once; proposes the types a request's clauses ask for."""
 
     def __init__(self, phrases: Mapping[str, Sequence[str]], context: Sequence[str], embedder: Embedder,
-                 threshold: float = THRESHOLD) -> None:
+                 threshold: float = THRESHOLD, floor: float = FLOOR) -> None:
         texts: list[str] = []
         labels: list[str] = []
         for name, items in [*phrases.items(), (NONE, context)]:
@@ -105,6 +108,7 @@ class IntentBank:
         self._rows = {name: np.flatnonzero(np.array(labels) == name) for name in dict.fromkeys(labels)}
         self._matrix = embedder.embed(texts)
         self.threshold = threshold
+        self.floor = min(floor, threshold)
 
     @classmethod
     def load(cls, embedder: Embedder) -> IntentBank:
@@ -122,16 +126,18 @@ class IntentBank:
         # The request itself rides along: the demo choice embeds it next (see embedding.RecentEmbeddings).
         vectors = self._embedder.embed([*(shown for _, shown in clauses), request.strip()])[: len(clauses)]
         similarity = vectors @ self._matrix.T  # clauses x phrases
-        asked: list[Proposal] = []  # per clause that asks for something, its best type
+        leaning: list[Proposal] = []  # per clause that leans to a task rather than to context, its best type
         for (clause, _), row in zip(clauses, similarity, strict=True):
             scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
             for name in _named(clause, names):
                 scores[name] = 1.0
             ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-            if ranked[0] == NONE or scores[ranked[0]] < self.threshold:
-                continue
-            others = tuple(n for n in ranked[1:] if n != NONE and scores[n] >= self.threshold)
-            asked.append(Proposal(ranked[0], clause, round(scores[ranked[0]], 3), others))
+            if ranked[0] != NONE and scores[ranked[0]] >= self.floor:
+                others = tuple(n for n in ranked[1:] if n != NONE and scores[n] >= self.threshold)
+                leaning.append(Proposal(ranked[0], clause, round(scores[ranked[0]], 3), others))
+        asked = [p for p in leaning if p.score >= self.threshold]
+        if not asked and leaning:  # no clause is clear: the one that leans most asks for its type
+            asked = [max(leaning, key=lambda p: p.score)]
         clearest: dict[str, Proposal] = {}
         for proposal in asked:
             if proposal.type not in clearest or proposal.score > clearest[proposal.type].score:

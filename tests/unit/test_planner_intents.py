@@ -56,7 +56,16 @@ def test_context_clauses_and_types_not_on_offer_ask_for_nothing() -> None:
 
 
 def test_a_weak_match_is_not_a_proposal() -> None:
-    assert small_bank(threshold=0.99).propose("please summarize the long text I sent", set(PHRASES)) == []
+    bank = IntentBank(PHRASES, CONTEXT, HashEmbedder(), threshold=0.99, floor=0.99)
+    assert bank.propose("please summarize the long text I sent", set(PHRASES)) == []
+
+
+def test_when_no_clause_is_clear_the_one_leaning_most_to_a_task_asks_for_it() -> None:
+    bank = IntentBank(PHRASES, CONTEXT, HashEmbedder(), threshold=0.99, floor=0.2)
+    found = bank.propose("I am working on a project. Summarize this article please. Maybe translate it.",
+                         set(PHRASES))
+    assert [p.type for p in found] == ["summarization"] and found[0].score < 0.99
+    assert bank.propose("I am working on a project.", set(PHRASES)) == []  # context leans to no task
 
 
 def test_a_type_with_too_few_phrases_is_refused() -> None:
