@@ -9,6 +9,7 @@ from hugginggpt.domain import TaskTypeSpec
 from hugginggpt.embedding import Embedder, MiniLm, RecentEmbeddings
 from hugginggpt.llm import LlmClient
 from services.planner.config import PlannerConfig
+from services.planner.coordination import VerbLists
 from services.planner.demos import Demo, DemoBank
 from services.planner.intents import IntentBank
 from services.planner.planning import Planner
@@ -48,9 +49,10 @@ def build_planner(
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)
     guided = config.guide != "off"
+    intents = IntentBank.load(embedder, VerbLists.load().cuts) if guided else None
     prompts = PromptBuilder(bank, token_counter(config, llm), budget, steps=config.steps, guide=guided)
     planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
                       allow_direct_answer=allow_direct_answer, salvage=config.salvage,
-                      cover_files=config.cover_files, intents=IntentBank.load(embedder) if guided else None,
+                      cover_files=config.cover_files, intents=intents,
                       fix_types=config.guide == "fixed")
     return PlannerDeps(llm, planner)

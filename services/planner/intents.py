@@ -8,9 +8,11 @@ how people ask for each type (`prompts/intents.json`, written for this project);
 found, or fixes the plan's task types to it (HUGGINGGPT_PLANNER_GUIDE), and the LLM writes the arguments
 and dependencies.
 
-Three rules sharpen the match. Quoted text is what the request works on, not what it asks for: a clause is
-never cut inside quotes, and a long quote is embedded as "the passage" (or "the question", when it is one),
-so a pasted article does not read as a request. A clause that names a type on offer ("use a question
+A comma-separated list of requests ("enhance this image, identify the table") is cut where each verb
+phrase starts, found by a dependency parse (services.planner.coordination). Three rules sharpen the
+match. Quoted text is what the request works on, not what it asks for: a clause is never cut inside
+quotes, and a long quote is embedded as "the passage" (or "the question", when it is one), so a pasted
+article does not read as a request. A clause that names a type on offer ("use a question
 answering model") asks for that type. A type asked for twice belongs to the clause that asks for it most
 clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
 the clause's other types above the threshold, best first, for the wiring to fall back on when the first
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -45,6 +47,7 @@ THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (tuned 
 FLOOR = 0.30  # when no clause reaches THRESHOLD, the best clause at or above this asks for its type
 TOP = 2  # a type's score for a clause: the mean similarity of its TOP closest phrases
 NONE = ""  # the label of the context phrases
+Cuts = Callable[[str], Sequence[int]]  # where a text's listed verb phrases start (coordination.VerbLists.cuts)
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,14 @@ class Proposal:
     alternatives: tuple[str, ...] = ()  # the clause's other types above the threshold, best first
 
 
-def split_clauses(text: str) -> list[str]:
-    """The request's clauses, in order, never cut inside quotes; pieces of fewer than MIN_WORDS words are dropped."""
-    return [clause for clause, _ in _clauses(text)]
+def split_clauses(text: str, cuts: Cuts | None = None) -> list[str]:
+    """The request's clauses, in order, never cut inside quotes; pieces of fewer than MIN_WORDS words are dropped.
+
+    `cuts` gives where listed verb phrases start in a piece (coordination.VerbLists.cuts); each is a clause."""
+    return [clause for clause, _ in _clauses(text, cuts)]
 
 
-def _clauses(text: str) -> list[tuple[str, str]]:
+def _clauses(text: str, cuts: Cuts | None = None) -> list[tuple[str, str]]:
     """Each clause, and the text to embed for it: long quotes stand in as "the passage" or "the question"."""
     quotes: list[str] = []
 
@@ -81,9 +86,20 @@ def _clauses(text: str) -> list[tuple[str, str]]:
             return "the question" if quote[1:-1].rstrip().endswith("?") else "the passage"
         return _HOLE.sub(one, piece)
 
-    pieces = (_LEADING.sub("", piece.strip()) for piece in _SPLIT.split(_QUOTE.sub(hole, text)) if piece)
+    pieces = [_LEADING.sub("", piece.strip()) for piece in _SPLIT.split(_QUOTE.sub(hole, text)) if piece]
+    if cuts is not None:
+        pieces = [part for piece in pieces for part in _cut(piece, cuts)]
     clauses = [(restore(piece), stand_in(piece)) for piece in pieces]
     return [(clause, shown) for clause, shown in clauses if len(clause.split()) >= MIN_WORDS]
+
+
+def _cut(piece: str, cuts: Cuts) -> list[str]:
+    """The piece cut where a listed verb phrase starts (coordination.VerbLists); a piece holding a quote stays whole."""
+    if "\x00" in piece:
+        return [piece]
+    offsets = [0, *(o for o in cuts(piece) if 0 < o < len(piece)), len(piece)]
+    parts = (_LEADING.sub("", piece[a:b].strip(" ,")) for a, b in zip(offsets, offsets[1:], strict=False))
+    return [part for part in parts if part]
 
 
 def _named(clause: str, names: Collection[str]) -> list[str]:
@@ -96,7 +112,7 @@ class IntentBank:
     """Phrases by task type, embedded once; proposes the types a request's clauses ask for."""
 
     def __init__(self, phrases: Mapping[str, Sequence[str]], context: Sequence[str], embedder: Embedder,
-                 threshold: float = THRESHOLD, floor: float = FLOOR) -> None:
+                 threshold: float = THRESHOLD, floor: float = FLOOR, cuts: Cuts | None = None) -> None:
         texts: list[str] = []
         labels: list[str] = []
         for name, items in [*phrases.items(), (NONE, context)]:
@@ -109,20 +125,21 @@ class IntentBank:
         self._matrix = embedder.embed(texts)
         self.threshold = threshold
         self.floor = min(floor, threshold)
+        self._cuts = cuts
 
     @classmethod
-    def load(cls, embedder: Embedder) -> IntentBank:
+    def load(cls, embedder: Embedder, cuts: Cuts | None = None) -> IntentBank:
         """The bank in services/planner/prompts/intents.json."""
         text = resources.files("services.planner").joinpath("prompts/intents.json").read_text(encoding="utf-8")
         raw = json.loads(text)
-        return cls(raw["types"], raw["none"], embedder)
+        return cls(raw["types"], raw["none"], embedder, cuts=cuts)
 
     def propose(self, request: str, offered: Collection[str]) -> list[Proposal]:
         """The offered types the request's clauses ask for, each once, in the order the request asks."""
         names = [n for n in self._rows if n == NONE or n in offered]
         if len(names) < 2:
             return []
-        clauses = _clauses(request) or [(request.strip(), request.strip())]
+        clauses = _clauses(request, self._cuts) or [(request.strip(), request.strip())]
         # The request itself rides along: the demo choice embeds it next (see embedding.RecentEmbeddings).
         vectors = self._embedder.embed([*(shown for _, shown in clauses), request.strip()])[: len(clauses)]
         similarity = vectors @ self._matrix.T  # clauses x phrases

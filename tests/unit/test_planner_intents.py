@@ -11,6 +11,7 @@ from hugginggpt.embedding import MiniLm
 from hugginggpt.settings import SettingsError
 from hugginggpt.tasktypes import load_task_types
 from services.planner.config import PlannerConfig
+from services.planner.coordination import VerbLists
 from services.planner.demos import Demo, DemoBank
 from services.planner.intents import IntentBank, split_clauses
 from services.planner.planning import Planner
@@ -82,7 +83,7 @@ def test_the_packaged_bank_covers_every_known_task_type() -> None:
 def test_the_demo_request_finds_its_four_parts_with_the_real_embeddings() -> None:
     request = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list the "
                "named entities in it.")
-    found = IntentBank.load(MiniLm()).propose(request, set(load_task_types()))
+    found = IntentBank.load(MiniLm(), VerbLists.load().cuts).propose(request, set(load_task_types()))
     assert [p.type for p in found][-2:] == ["automatic-speech-recognition", "token-classification"]
     assert len(found) == 3  # the question about the invoice is one more (document or text question answering)
 
@@ -185,3 +186,21 @@ def test_each_proposal_keeps_the_clause_other_types_above_the_threshold() -> Non
     found = small_bank(threshold=0.2).propose("translate the text into speech", set(PHRASES))
     assert found[0].type == "translation" and "text-to-speech" in found[0].alternatives
     assert found[0].type not in found[0].alternatives
+
+
+def test_a_listed_verb_phrase_is_a_clause_of_its_own_with_the_real_parser() -> None:
+    cuts = VerbLists.load().cuts
+    text = ("Can you help enhance the quality of this image, identify the table in it? Could you help me in "
+            "extracting the details, summarizing them, and then translating the summary?")
+    assert split_clauses(text, cuts) == [
+        "Can you help enhance the quality of this image", "identify the table in it?",
+        "Could you help me in extracting the details", "summarizing them", "translating the summary?"]
+    assert cuts("Describe the image in detail.") == []  # no comma, no parse
+
+
+def test_a_piece_holding_a_quote_is_not_cut_by_the_parser() -> None:
+    def everywhere(text: str) -> list[int]:
+        return list(range(1, len(text)))
+
+    text = "Translate 'Hola, amigo, como estas' into English, please"
+    assert split_clauses(text, everywhere) == [text]
