@@ -69,6 +69,7 @@ def split_clauses(text: str, cuts: Cuts | None = None) -> list[str]:
 
 def _clauses(text: str, cuts: Cuts | None = None) -> list[tuple[str, str]]:
     """Each clause, and the text to embed for it: long quotes stand in as "the passage" or "the question"."""
+    text = text.replace("\x00", " ").replace("\x01", " ")  # the marks below; never meaningful in a request
     quotes: list[str] = []
 
     def hole(match: re.Match[str]) -> str:

@@ -5,9 +5,9 @@ in the request's order, and the data flow is decided here, by kinds: a task that
 task produces is fed by the nearest such task whose output nothing has used yet (the request reads as a
 pipeline: "transcribe it, then translate that"); otherwise it reads the request's file of that kind (the
 LLM chooses among several) or, for text, what the LLM writes (the sentence to translate, the question). A
-task that can be fed neither way is left out. The schema lets the LLM write only those texts and file
-choices, and `apply` rebuilds every task from the skeleton, so a fixed plan is valid by construction even
-from an endpoint that ignores schemas or writes no JSON at all.
+task that can be fed neither way gives way to the clause's next type that can, or is left out. The schema
+lets the LLM write only those texts and file choices, and `apply` rebuilds every task from the skeleton, so
+a fixed plan is valid by construction even from an endpoint that ignores schemas or writes no JSON at all.
 """
 
 from __future__ import annotations

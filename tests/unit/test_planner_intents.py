@@ -204,3 +204,10 @@ def test_a_piece_holding_a_quote_is_not_cut_by_the_parser() -> None:
 
     text = "Translate 'Hola, amigo, como estas' into English, please"
     assert split_clauses(text, everywhere) == [text]
+
+
+def test_control_characters_in_a_request_are_only_spaces() -> None:
+    text = "Summarize \x000\x00 this article\x01. Then 'translate \x001\x01 the text' into German."
+    assert [c.split() for c in split_clauses(text)] == [["Summarize", "0", "this", "article", "."],
+                                                        ["'translate", "1", "the", "text'", "into", "German."]]
+    assert [p.type for p in small_bank().propose(text, set(PHRASES))][0] == "summarization"  # and no IndexError
