@@ -103,10 +103,9 @@ def _cut(piece: str, cuts: Cuts) -> list[str]:
     return [part for part in parts if part]
 
 
-def _named(clause: str, names: Collection[str]) -> list[str]:
-    """The types whose names the clause says ("a question answering model" names question-answering)."""
-    words = " " + " ".join(re.findall(r"[a-z0-9]+", clause.lower())) + " "
-    return [n for n in names if n and f" {' '.join(re.findall(r'[a-z0-9]+', n))} " in words]
+def _words(text: str) -> str:
+    """The text's lower-case words, space-separated and space-padded ("Text-to-Speech" -> " text to speech ")."""
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
 class IntentBank:
@@ -123,6 +122,7 @@ class IntentBank:
             labels.extend([name] * len(items))
         self._embedder = embedder
         self._rows = {name: np.flatnonzero(np.array(labels) == name) for name in dict.fromkeys(labels)}
+        self._spoken = {name: _words(name) for name in self._rows if name != NONE}  # how a clause names a type
         self._matrix = embedder.embed(texts)
         self.threshold = threshold
         self.floor = min(floor, threshold)
@@ -147,8 +147,10 @@ class IntentBank:
         leaning: list[Proposal] = []  # per clause that leans to a task rather than to context, its best type
         for (clause, _), row in zip(clauses, similarity, strict=True):
             scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
-            for name in _named(clause, names):
-                scores[name] = 1.0
+            said = _words(clause)
+            for name in names:  # a clause that names a type ("a question answering model") asks for it
+                if name != NONE and self._spoken[name] in said:
+                    scores[name] = 1.0
             ranked = sorted(scores, key=scores.__getitem__, reverse=True)
             if ranked[0] != NONE and scores[ranked[0]] >= self.floor:
                 others = tuple(n for n in ranked[1:] if n != NONE and scores[n] >= self.threshold)

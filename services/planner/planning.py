@@ -189,18 +189,26 @@ class Planner:
             + "; ".join(attempt.errors[:5])
         )
 
-    async def _prompt(
-        self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources, *, allow_direct: bool
-    ) -> tuple[list[dict[str, str]], dict[str, Any], Skeleton | None]:
-        """The messages, the answer's JSON schema and, when the plan's tasks are fixed, their skeleton."""
+    def _guide(
+        self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources
+    ) -> tuple[list[tuple[str, str]], Skeleton | None]:
+        """What retrieval found in the request to show the LLM, and the skeleton when the tasks are fixed."""
         found: list[Proposal] = self.intents.propose(turns[-1].content, types) if self.intents else []
         skeleton = wire(found, types, resources.by_name) if found and self.fix_types else None
         if found:
             logger.info("task types found in the request: %s", ", ".join(f"{p.type} ({p.score})" for p in found))
-        shown = [(p.type, p.clause) for p in found]
-        if skeleton is not None:
-            shown = [(step.spec.name, step.clause) for step in skeleton.steps]  # what no input can feed is not shown
-            skeleton = skeleton if skeleton.steps else None
+        if skeleton is None:
+            return [(p.type, p.clause) for p in found], None
+        shown = [(step.spec.name, step.clause) for step in skeleton.steps]  # what no input can feed is not shown
+        return shown, skeleton if skeleton.steps else None
+
+    async def _prompt(
+        self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources, *, allow_direct: bool,
+        guide: tuple[list[tuple[str, str]], Skeleton | None] | None = None,
+    ) -> tuple[list[dict[str, str]], dict[str, Any], Skeleton | None]:
+        """The messages, the answer's JSON schema and, when the plan's tasks are fixed, their skeleton
+        (`guide`: what `_guide` gave for these turns, when the caller already asked)."""
+        shown, skeleton = guide if guide is not None else self._guide(turns, types, resources)
         if skeleton is not None and not skeleton.open():
             return [], {}, skeleton  # no LLM call: no prompt to build (nor tokens to count on the LLM's server)
         offered = list(types.values())
@@ -243,12 +251,13 @@ class Planner:
             return None
         sub = [Turn("user", part.text, part.files)]
         resources = Resources(resources_of(sub))
-        messages, schema, skeleton = await self._prompt(sub, types, resources, allow_direct=False)
-        if self.fix_types and skeleton is None:
+        guide = self._guide(sub, types, resources)
+        if self.fix_types and guide[1] is None:
             # Retrieval found no task for those sentences that their files can feed; a free-hand plan of the
             # same words is a guess (on TaskBench's dev subset it added a right task once in seven).
             logger.info("the missed part %r asks for no task its files can feed; left as it is", part.text)
             return None
+        messages, schema, skeleton = await self._prompt(sub, types, resources, allow_direct=False, guide=guide)
         try:
             text = "" if skeleton is not None and not skeleton.open() else await self.llm.complete(
                 messages, usage, schema=schema, max_tokens=self.prompts.budget.max_answer_tokens,
