@@ -13,7 +13,8 @@ phrase starts, found by a dependency parse (services.planner.coordination). Thre
 match. Quoted text is what the request works on, not what it asks for: a clause is never cut inside
 quotes, and a long quote is embedded as "the passage" (or "the question", when it is one), so a pasted
 article does not read as a request. A clause that names a type on offer ("use a question
-answering model") asks for that type. A type asked for twice belongs to the clause that asks for it most
+answering model") asks for that type, unless a one-word name refers to a result ("read that translation
+aloud"). A type asked for twice belongs to the clause that asks for it most
 clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
 the clause's other types above the threshold, best first, for the wiring to fall back on when the first
 cannot be fed (`wiring.wire`). When no clause reaches the threshold, the clause leaning most to a task
@@ -47,6 +48,8 @@ THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (tuned 
 FLOOR = 0.30  # when no clause reaches THRESHOLD, the best clause at or above this asks for its type
 TOP = 2  # a type's score for a clause: the mean similarity of its TOP closest phrases
 NONE = ""  # the label of the context phrases
+# Words before a noun that make it refer to something already there ("that translation", "its summary").
+_REFERS = frozenset(("the", "that", "this", "these", "those", "its", "my", "your", "our", "their"))
 Cuts = Callable[[str], Sequence[int]]  # where a text's listed verb phrases start (coordination.VerbLists.cuts)
 
 
@@ -108,6 +111,20 @@ def _words(text: str) -> str:
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
+def _names(spoken: str, said: str) -> bool:
+    """Whether a clause's words (`said`) name the type spoken as `spoken` (both from `_words`).
+
+    A one-word name after a definite, demonstrative or possessive word is a result, not a request: "convert
+    that translation into audio" asks for speech, not for a translation."""
+    if spoken not in said:
+        return False
+    name = spoken.split()
+    if len(name) > 1:
+        return True
+    words = said.split()
+    return any(word == name[0] and (i == 0 or words[i - 1] not in _REFERS) for i, word in enumerate(words))
+
+
 class IntentBank:
     """Phrases by task type, embedded once; proposes the types a request's clauses ask for."""
 
@@ -149,7 +166,7 @@ class IntentBank:
             scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
             said = _words(clause)
             for name in names:  # a clause that names a type ("a question answering model") asks for it
-                if name != NONE and self._spoken[name] in said:
+                if name != NONE and _names(self._spoken[name], said):
                     scores[name] = 1.0
             ranked = sorted(scores, key=scores.__getitem__, reverse=True)
             if ranked[0] != NONE and scores[ranked[0]] >= self.floor:

@@ -175,6 +175,13 @@ def test_a_clause_naming_a_type_asks_for_it() -> None:
     assert [(p.type, p.score) for p in found] == [("text-to-speech", 1.0)]
 
 
+def test_a_one_word_type_name_that_refers_to_a_result_does_not_ask_for_it() -> None:
+    bank = small_bank(threshold=0.9)
+    assert [p.type for p in bank.propose("Give me a translation of my notes.", set(PHRASES))] == ["translation"]
+    for request in ("Read that translation aloud.", "Turn the summarization into audio.", "Send its translation."):
+        assert all(p.score < 1.0 for p in bank.propose(request, set(PHRASES))), request
+
+
 def test_a_type_asked_twice_belongs_to_the_clause_that_asks_most_clearly() -> None:
     found = small_bank().propose(
         "I have a summary. Translate the text into German. Then summarize this article.", set(PHRASES))
