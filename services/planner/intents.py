@@ -12,8 +12,8 @@ A comma-separated list of requests ("enhance this image, identify the table") is
 phrase starts, found by a dependency parse (services.planner.coordination). Three rules sharpen the
 match. Quoted text is what the request works on, not what it asks for: a clause is never cut inside
 quotes, and a long quote is embedded as "the passage" (or "the question", when it is one), so a pasted
-article does not read as a request. A clause that names a type on offer ("use a question
-answering model") asks for that type, unless a one-word name refers to a result ("read that translation
+article does not read as a request. A clause that names a type on offer, by its name or an
+alias ("use a question answering model", "tag the parts of speech"), asks for that type, unless a one-word name refers to a result ("read that translation
 aloud"). A type asked for twice belongs to the clause that asks for it most
 clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
 the clause's other types above the threshold, best first, for the wiring to fall back on when the first
@@ -129,7 +129,8 @@ class IntentBank:
     """Phrases by task type, embedded once; proposes the types a request's clauses ask for."""
 
     def __init__(self, phrases: Mapping[str, Sequence[str]], context: Sequence[str], embedder: Embedder,
-                 threshold: float = THRESHOLD, floor: float = FLOOR, cuts: Cuts | None = None) -> None:
+                 threshold: float = THRESHOLD, floor: float = FLOOR, cuts: Cuts | None = None,
+                 aliases: Mapping[str, Sequence[str]] | None = None) -> None:
         texts: list[str] = []
         labels: list[str] = []
         for name, items in [*phrases.items(), (NONE, context)]:
@@ -139,7 +140,9 @@ class IntentBank:
             labels.extend([name] * len(items))
         self._embedder = embedder
         self._rows = {name: np.flatnonzero(np.array(labels) == name) for name in dict.fromkeys(labels)}
-        self._spoken = {name: _words(name) for name in self._rows if name != NONE}  # how a clause names a type
+        # How a clause names a type: its own name, and other names it goes by ("named entity recognition").
+        self._spoken = {name: (_words(name), *(_words(a) for a in (aliases or {}).get(name, ())))
+                        for name in self._rows if name != NONE}
         self._matrix = embedder.embed(texts)
         self.threshold = threshold
         self.floor = min(floor, threshold)
@@ -150,7 +153,7 @@ class IntentBank:
         """The bank in services/planner/prompts/intents.json."""
         text = resources.files("services.planner").joinpath("prompts/intents.json").read_text(encoding="utf-8")
         raw = json.loads(text)
-        return cls(raw["types"], raw["none"], embedder, cuts=cuts)
+        return cls(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"))
 
     def propose(self, request: str, offered: Collection[str]) -> list[Proposal]:
         """The offered types the request's clauses ask for, each once, in the order the request asks."""
@@ -166,7 +169,7 @@ class IntentBank:
             scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
             said = _words(clause)
             for name in names:  # a clause that names a type ("a question answering model") asks for it
-                if name != NONE and _names(self._spoken[name], said):
+                if name != NONE and any(_names(spoken, said) for spoken in self._spoken[name]):
                     scores[name] = 1.0
             ranked = sorted(scores, key=scores.__getitem__, reverse=True)
             if ranked[0] != NONE and scores[ranked[0]] >= self.floor:

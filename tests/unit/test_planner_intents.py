@@ -175,6 +175,20 @@ def test_a_clause_naming_a_type_asks_for_it() -> None:
     assert [(p.type, p.score) for p in found] == [("text-to-speech", 1.0)]
 
 
+def test_a_clause_naming_a_type_by_an_alias_asks_for_it() -> None:
+    bank = IntentBank(PHRASES, CONTEXT, HashEmbedder(), threshold=0.9, aliases={"text-to-speech": ["speech synthesis"]})
+    found = bank.propose("Run speech synthesis on my notes.", set(PHRASES))
+    assert [(p.type, p.score) for p in found] == [("text-to-speech", 1.0)]
+
+
+def test_the_packaged_aliases_name_known_types_and_parts_of_speech_are_not_speech() -> None:
+    raw = json.loads(resources.files("services.planner").joinpath("prompts/intents.json").read_text())
+    assert set(raw["aliases"]) <= set(raw["types"])
+    bank = IntentBank(raw["types"], raw["none"], HashEmbedder(), threshold=0.9, aliases=raw["aliases"])
+    found = bank.propose("Tag the parts of speech please.", {"token-classification", "text-to-speech"})
+    assert [(p.type, p.score) for p in found] == [("token-classification", 1.0)]
+
+
 def test_a_one_word_type_name_that_refers_to_a_result_does_not_ask_for_it() -> None:
     bank = small_bank(threshold=0.9)
     assert [p.type for p in bank.propose("Give me a translation of my notes.", set(PHRASES))] == ["translation"]
