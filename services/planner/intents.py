@@ -12,10 +12,10 @@ A comma-separated list of requests ("enhance this image, identify the table") is
 phrase starts, found by a dependency parse (services.planner.coordination). Three rules sharpen the
 match. Quoted text is what the request works on, not what it asks for: a clause is never cut inside
 quotes, and a long quote is embedded as "the passage" (or "the question", when it is one), so a pasted
-article does not read as a request. A clause that names a type on offer, by its name or an
-alias ("use a question answering model", "tag the parts of speech"), asks for that type, unless a one-word name refers to a result ("read that translation
-aloud"). A type asked for twice belongs to the clause that asks for it most
-clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
+article does not read as a request. A clause that names a type on offer, by its name or an alias ("use a
+question answering model", "tag the parts of speech"), asks for that type, unless a one-word name refers to
+a result ("read that translation aloud"). A type asked for twice belongs to the clause that asks for it
+most clearly ("I have a contract image. ... What is the company's name in the document?"). Each proposal keeps
 the clause's other types above the threshold, best first, for the wiring to fall back on when the first
 cannot be fed (`wiring.wire`). When no clause reaches the threshold, the clause leaning most to a task
 (above FLOOR, and closer to a task than to context) asks for its type: one guess from retrieval is safer
