@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from opentelemetry import trace
 
-from gateway import metrics
+from gateway import metrics, parameters
 from hugginggpt.budget import LlmCallBudget
 from hugginggpt.errors import DeadlineExceeded, HuggingGPTError, Unavailable
 from hugginggpt.v1 import common_pb2 as pb
@@ -307,7 +307,7 @@ class _Run:
             self.executor = asyncio.create_task(self._consume(self._stream_requests(), streamed=True))
         self.scheduled.add(task.id)
         self.exec_queue.put_nowait(executor_pb2.ExecuteStreamRequest(
-            task=executor_pb2.ScheduledTask(task=task, selection=selection)))
+            task=executor_pb2.ScheduledTask(task=parameters.fill(task, self.turn.content), selection=selection)))
 
     async def _stream_requests(self) -> AsyncIterator[executor_pb2.ExecuteStreamRequest]:
         yield executor_pb2.ExecuteStreamRequest(options=executor_pb2.ExecuteOptions(
@@ -327,7 +327,8 @@ class _Run:
             await self.executor
         else:
             request = executor_pb2.ExecuteRequest(
-                tasks=tasks, selections=self.out.ordered_selections(), mode=self.turn.mode,  # type: ignore[arg-type]
+                tasks=[parameters.fill(t, self.turn.content) for t in tasks],
+                selections=self.out.ordered_selections(), mode=self.turn.mode,  # type: ignore[arg-type]
                 task_timeout_seconds=self.p.options.task_timeout_seconds)
             await self._consume(request, streamed=False)
         for task in tasks:

@@ -23,6 +23,9 @@ _ALIASES.update({
     "anglais": "en", "allemand": "de", "inglés": "en", "ingles": "en", "alemán": "de",
 })
 
+#: Every language name this module knows, lower-cased (in English and in the language itself).
+NAMES_LOWER: frozenset[str] = frozenset(_ALIASES)
+
 _STOPWORDS: dict[str, set[str]] = {
     "en": {"the", "and", "is", "of", "to", "a", "in", "that", "it", "with", "for", "this", "what",
            "can", "you"},

@@ -189,7 +189,11 @@ class Run:
             return
         plan = attempt_plan(node.item, self._opts.mode)
         if not plan:
-            self._final(node, TaskState.FAILED, reason=(
+            # A task the selector found no model for fails on its own, with the selector's reason; the rest of
+            # the plan still runs and the answer says what could not be done.
+            choice = node.item.choice
+            said = choice.reason if not choice.chosen.model_id.strip() and choice.reason else ""
+            self._final(node, TaskState.FAILED, reason=said or (
                 f"no candidate model may run in {self._opts.mode.value} mode"))
             return
         try:
@@ -237,11 +241,12 @@ def attempt_plan(item: ScheduledItem, mode: Mode) -> list[tuple[str, Mode]]:
     seen: set[str] = set()
     plan: list[tuple[str, Mode]] = []
     for candidate in (item.choice.chosen, *item.choice.fallbacks):
-        if candidate.model_id in seen or (mode == Mode.LOCAL and not candidate.local):
+        unusable = not candidate.model_id.strip() or (mode == Mode.LOCAL and not candidate.local)
+        if unusable or candidate.model_id in seen:
             continue
         seen.add(candidate.model_id)
         plan.append((candidate.model_id, mode))
     chosen = item.choice.chosen
-    if mode == Mode.HYBRID and chosen.local:
+    if mode == Mode.HYBRID and chosen.local and chosen.model_id.strip():
         plan.append((chosen.model_id, Mode.HUGGINGFACE))
     return plan

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hugginggpt import untrusted
 from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
 from hugginggpt.errors import InvalidRequest
 from services.planner.demos import Demo, DemoBank
@@ -113,7 +114,8 @@ class PromptBuilder:
     def user(self, request: str, files: Sequence[str], history: Sequence[str],
              found: Sequence[tuple[str, str]] = ()) -> str:
         """The user message; `found` is (task type, the words asking for it) for each type found in the request."""
-        block = self._history.render(lines="\n".join(history)) if history else ""
+        # Earlier turns carry transcripts and text read from files: quoted data, never instructions.
+        block = self._history.render(lines=untrusted.fence("\n".join(history), "earlier turns")) if history else ""
         guide = self._guide.render(found="; ".join(f'{name} for "{_clip(words)}"' for name, words in found))
         return self._request.render(history=block, files=", ".join(files) or "none", request=request,
                                     guide=guide if self.guide and found else "")

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Protocol
 
-from hugginggpt import languages
+from hugginggpt import languages, untrusted
 from hugginggpt.domain import Plan
-from hugginggpt.errors import InvalidRequest
+from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
-from services.responder.outcomes import Outcome, condense, render
+from services.responder import grounding
+from services.responder.findings import Findings, Writer
+from services.responder.outcomes import Outcome
+
+logger = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
-_URI = re.compile(r"artifact://[^\s)\]\"'<>,]+")
 _TEXT_LIMITS = (2000, 800, 300, 120)
-_FOOTNOTE_TEXT_LIMIT = 300
 
 # Headings of the deterministic footnote, in the languages the footnote knows; English otherwise.
 _HEADINGS = {
-    "en": ("Models used", "Generated files", "Not completed", "not a generated file; ignore it", "Results"),
-    "de": ("Verwendete Modelle", "Erzeugte Dateien", "Nicht erledigt", "keine erzeugte Datei; bitte ignorieren",
-           "Ergebnisse"),
-    "fr": ("Modèles utilisés", "Fichiers générés", "Non terminé", "pas un fichier généré ; à ignorer", "Résultats"),
-    "es": ("Modelos usados", "Archivos generados", "No completado", "no es un archivo generado; ignórelo",
-           "Resultados"),
-    "zh": ("使用的模型", "生成的文件", "未完成", "不是生成的文件，请忽略", "结果"),
+    "en": ("Models used", "Generated files", "Not completed"),
+    "de": ("Verwendete Modelle", "Erzeugte Dateien", "Nicht erledigt"),
+    "fr": ("Modèles utilisés", "Fichiers générés", "Non terminé"),
+    "es": ("Modelos usados", "Archivos generados", "No completado"),
+    "zh": ("使用的模型", "生成的文件", "未完成"),
 }
 
 
@@ -49,24 +51,28 @@ class Turn:
 class Done:
     answer: str
     usage: Usage
+    dropped: tuple[str, ...] = ()  # sentences of the LLM's draft that the check kept from the user
 
 
 @dataclass(frozen=True)
 class ResponderPolicy:
     context_window: int = 8192
-    max_answer_tokens: int = 400
+    max_answer_tokens: int = 200
     footnote: bool = True
     chars_per_token: float = 3.0  # conservative: multilingual text tokenises densely
 
 
 class Responder:
-    """Builds a prompt that fits the window, streams the LLM's answer, then appends a factual footnote."""
+    """The answer: the findings first (facts written from the results, no LLM), then the LLM's reply to the
+    request, each sentence checked against the evidence before it is sent, then the footnote."""
 
-    def __init__(self, llm: Streamer, policy: ResponderPolicy | None = None, prompts: Path = PROMPTS) -> None:
+    def __init__(self, llm: Streamer, policy: ResponderPolicy | None = None, prompts: Path = PROMPTS,
+                 writer: Writer | None = None) -> None:
         self._llm = llm
         self.policy = policy or ResponderPolicy()
         self._system = (prompts / "system.txt").read_text(encoding="utf-8").strip()
         self._user = Template((prompts / "user.txt").read_text(encoding="utf-8"))
+        self._writer = writer or Writer()
 
     async def respond(self, turns: Sequence[Turn], plan: Plan, outcomes: Sequence[Outcome],
                       timeout: float = 120.0) -> AsyncIterator[str | Done]:
@@ -80,17 +86,49 @@ class Responder:
             return
         full = complete_outcomes(plan, outcomes)
         language = languages.guess(turns[-1].content)
-        parts: list[str] = []
-        async for piece in self._llm.stream(self.messages(turns, full, language), usage,
-                                            max_tokens=self.policy.max_answer_tokens, timeout=timeout):
+        found = self._writer.write(full, language, _TEXT_LIMITS[1])
+        parts = [found.text()]
+        yield parts[0]
+        dropped: list[str] = []
+        async for sentence in self._reply(turns, full, found, language, usage, timeout, dropped):
+            piece = ("\n\n" if len(parts) == 1 else " ") + sentence
             parts.append(piece)
             yield piece
         answer = "".join(parts)
         if self.policy.footnote and full:
-            note = footnote(full, language, answer)
+            note = footnote(full, language)
             yield note
             answer += note
-        yield Done(answer, usage)
+        yield Done(answer, usage, tuple(dropped))
+
+    async def _reply(self, turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findings, language: str,
+                     usage: Usage, timeout: float, dropped: list[str]) -> AsyncIterator[str]:
+        """The LLM's sentences that pass the check, each as soon as it is complete; nothing if the LLM fails
+        (the findings already carry the facts, so the answer stands without it)."""
+        evidence = evidence_of(turns, outcomes, found)
+        buffer = ""
+        try:
+            async for piece in self._llm.stream(self.messages(turns, outcomes, language), usage,
+                                                max_tokens=self.policy.max_answer_tokens, timeout=timeout):
+                done, buffer = grounding.sentences(buffer + piece)
+                for sentence in done:
+                    if self._passes(sentence, evidence, language, dropped):
+                        yield sentence.strip()
+        except (Unavailable, DeadlineExceeded) as exc:
+            logger.warning("the answer goes out without the LLM's reply: %s", exc)
+            yield self._writer.phrase("no_reply", language)  # the fallback, named
+            return
+        if buffer.strip() and self._passes(buffer, evidence, language, dropped):
+            yield buffer.strip()
+
+    def _passes(self, sentence: str, evidence: grounding.Evidence, language: str, dropped: list[str]) -> bool:
+        issues = grounding.problems(sentence, evidence, language)
+        if not issues and grounding.off_language(sentence, language):
+            issues = [f"not in {languages.name(language)}"]
+        if issues:
+            dropped.append(sentence.strip())
+            logger.info("dropped a sentence of the answer: %r (%s)", sentence.strip()[:200], "; ".join(issues))
+        return not issues
 
     def messages(self, turns: Sequence[Turn], outcomes: Sequence[Outcome], language: str) -> list[dict[str, str]]:
         """The prompt, condensed step by step (shorter texts, then less history) until it fits the window."""
@@ -99,12 +137,12 @@ class Responder:
         history = [t for t in turns[:-1] if t.role in ("user", "assistant")][-6:]
         user = ""
         for limit in _TEXT_LIMITS:
+            facts = untrusted.fence(self._writer.write(outcomes, language, limit).text(), "the expert models")
             for keep in range(len(history), -1, -1):
                 lines = [f"{t.role}: {t.content.strip()[:limit]}" for t in history[len(history) - keep:]]
                 user = self._user.substitute(
-                    history="\n".join(lines) or "(none)", request=request,
-                    results=render(list(outcomes), limit) or "(no tasks were run)",
-                    language=languages.name(language))
+                    history=untrusted.fence("\n".join(lines), "earlier turns") if lines else "(none)",
+                    request=request, facts=facts, language=languages.name(language))
                 if self._tokens(self._system + user) <= budget:
                     return [{"role": "system", "content": self._system}, {"role": "user", "content": user}]
         return [{"role": "system", "content": self._system},
@@ -112,6 +150,22 @@ class Responder:
 
     def _tokens(self, text: str) -> int:
         return int(len(text) / self.policy.chars_per_token) + 1
+
+
+def evidence_of(turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findings) -> grounding.Evidence:
+    """What the answer may state: the findings, the raw results, the conversation, and counts of things."""
+    parts = [found.text(), *(t.content for t in turns)]
+    counts: list[int] = [len(outcomes)]
+    for o in outcomes:
+        r = o.result
+        parts += [o.model_id, o.task_type, o.reason, r.text, *(a.name for a in r.artifacts),
+                  *(a.uri for a in r.artifacts), *(label for label, _ in r.labels), *(text for text, _ in r.entities)]
+        counts += [len(r.detections), len(r.entities), r.keypoints, r.vector_size, len(r.labels)]
+        counts += list(Counter(label for label, _ in r.detections).values())
+    # What instructions in earlier answers (transcripts, OCR text quoted back) wanted said is never repeated.
+    earlier = [t.content for t in turns[:-1] if t.role != "user"]
+    injected = [*found.injected, *untrusted.payloads([s for c in earlier for s in untrusted.instructions(c)])]
+    return grounding.Evidence.of(parts, injected, counts)
 
 
 def complete_outcomes(plan: Plan, outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -122,20 +176,11 @@ def complete_outcomes(plan: Plan, outcomes: Sequence[Outcome]) -> list[Outcome]:
     return full + sorted(by_id.values(), key=lambda o: o.task_id)
 
 
-def footnote(outcomes: Sequence[Outcome], language: str, answer: str) -> str:
-    """Results, models, files and unfinished tasks, listed from the outcomes themselves (so none is missed
-    and none is misquoted, whatever the LLM wrote above)."""
-    models_h, files_h, failed_h, phantom_h, results_h = _HEADINGS.get(language, _HEADINGS["en"])
+def footnote(outcomes: Sequence[Outcome], language: str) -> str:
+    """Models, files and unfinished tasks, listed from the outcomes themselves (the findings above carry what
+    each task found; this is the record of how)."""
+    models_h, files_h, failed_h = _HEADINGS.get(language, _HEADINGS["en"])
     lines = ["", "", "---"]
-    results = []
-    for o in outcomes:
-        # the result's own facts; bookkeeping ("other data": token counts, segments) stays out of the answer
-        facts = [f for f in condense(o.result, _FOOTNOTE_TEXT_LIMIT) if not f.startswith("other data")]
-        if o.state == "succeeded" and facts:
-            results.append(f"- task {o.task_id} ({o.task_type}): " + "; ".join(facts))
-    if results:
-        lines.append(f"{results_h}:")
-        lines.extend(results)
     used = [f"task {o.task_id} ({o.task_type}): {o.model_id}" for o in outcomes if o.model_id]
     if used:
         lines.append(f"{models_h}: " + "; ".join(used))
@@ -146,8 +191,4 @@ def footnote(outcomes: Sequence[Outcome], language: str, answer: str) -> str:
                   for o in outcomes if o.state != "succeeded"]
     if unfinished:
         lines.append(f"{failed_h}: " + "; ".join(unfinished))
-    known = {a.uri for a in files}
-    phantoms = sorted({u.rstrip(".") for u in _URI.findall(answer)} - known)
-    if phantoms:
-        lines.append(f"{', '.join(phantoms)}: {phantom_h}")
     return "\n".join(lines)

@@ -117,11 +117,15 @@ class Selector:
         return found
 
     def _missing(self, task: Task, mode: Mode, deployed: Deployments) -> TaskSelection:
-        local = sorted(deployed.local) or ["none"]
-        hosted = "allowed" if self._hosted_ok(mode, deployed) else "not available in this mode/configuration"
-        router = "" if deployed.reachable else " (the model router was unreachable; assumed offline models)"
-        reason = (f"no model for task type {task.type!r} can run now (mode {mode.value}; hosted inference "
-                  f"{hosted}; deployed locally: {', '.join(local)}{router})")
+        """Why nothing can serve this type here, and what would (said to the user in the answer)."""
+        hosted_ok = self._hosted_ok(mode, deployed)
+        where = ("no local replica serves it and hosted inference has no model of that type" if hosted_ok
+                 else f"no local replica serves it and hosted inference is off (mode {mode.value})")
+        router = "" if deployed.reachable else " (the model router was unreachable: offline models assumed)"
+        fix = ("a replica that serves a model of that type (a GPU replica for the heavy ones)"
+               + ("" if hosted_ok else ", or hybrid mode with a Hugging Face token "
+                  "(HUGGINGGPT_INFERENCE_MODE=hybrid and HF_TOKEN)"))
+        reason = f"no model for {task.type} can run in this deployment: {where}{router}; {fix} would serve it"
         return TaskSelection(task.id, None, reason)
 
     async def candidates(self, task_type: str, user_request: str, mode: Mode | None) -> list[Ranked]:

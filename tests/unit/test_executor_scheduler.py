@@ -105,6 +105,18 @@ async def test_independent_tasks_run_concurrently_and_join_waits_for_both() -> N
     assert {i: e.state for i, e in finals(events).items()} == {i: TaskState.SUCCEEDED for i in (1, 2, 3)}
 
 
+async def test_a_task_with_no_model_fails_alone_with_the_selectors_reason() -> None:
+    backend = ScriptedBackend()
+    why = "no model for task type 'text-to-video' can run now (mode local)"
+    missing = ScheduledItem(Task(1, "text-to-video", (), (Argument("text", literal="a cat"),)),
+                            Choice(1, Candidate("", False), why))
+    events = finals(await run_all(backend, [missing, item(2, (1,)), item(3)]))
+    assert events[1].state == TaskState.FAILED and events[1].reason == why
+    assert events[2].state == TaskState.SKIPPED and "task 1 (text-to-video) failed" in events[2].reason
+    assert events[3].state == TaskState.SUCCEEDED  # the rest of the plan still runs
+    assert [c.model_id for c in backend.calls] == ["m3"]
+
+
 async def test_max_parallel_bounds_concurrency() -> None:
     backend = ScriptedBackend(delay=0.1)
     await run_all(backend, [item(i) for i in range(1, 6)], max_parallel=2)

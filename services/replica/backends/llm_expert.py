@@ -8,6 +8,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from hugginggpt import untrusted
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, Unavailable
 from hugginggpt.llm import Usage
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
@@ -74,7 +75,7 @@ class LlmExpertHandle(Handle):
         text = await asyncio.to_thread(read_text, request, self.ctx)
         if not text:
             raise ModelFailed("tesseract found no text in the document image, so there is nothing to answer from")
-        return {"question": question, "context": text}
+        return {"question": question, "context": untrusted.fence(untrusted.defuse(text).text, "the document")}
 
 
 def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
@@ -89,11 +90,11 @@ def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
                 "question-answering needs a question and a context (two text inputs, "
                 "or inputs named question and context)"
             )
-        return {"question": question, "context": context}, []
+        return {"question": question, "context": untrusted.fence(untrusted.defuse(context).text, "the context")}, []
     text = text_input(request)
     labels = [str(x) for x in p.get("labels", DEFAULT_LABELS)] if request.task_type == "text-classification" else []
     return {
-        "text": text,
+        "text": untrusted.fence(text, "the input"),
         "max_words": str(int(p.get("max_words", 60))),
         "target_language": str(p.get("target_language") or p.get("tgt_lang") or "English"),
         "labels": ", ".join(labels),

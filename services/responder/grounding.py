@@ -1,0 +1,100 @@
+"""Checks each sentence the LLM drafts against the evidence: what it claims must be found there."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from hugginggpt import languages, untrusted
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|artifact://\S+", re.IGNORECASE)
+_FILE = re.compile(r"\b[\w-]+\.(?:png|jpe?g|gif|webp|bmp|tiff?|wav|mp3|flac|ogg|m4a|mp4|avi|mov|txt|pdf|json|csv)\b",
+                   re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“«„「]([^\"”»“」]{3,})[\"”»“」]")
+_CAPITAL = re.compile(r"(?<=[\s(,;:])([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Languages whose capitals mark names (German capitalises every noun; scripts without case have none).
+_CASE_MARKS_NAMES = frozenset({"en", "fr", "es", "it", "pt", "nl"})
+_COMMON_CAPITALS = frozenset({"i", "ok", "ai", "id", "ids", "url", "uri", "note", "however", "also", "sorry"})
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the answer may state: results, the user's words, earlier turns, models and files."""
+
+    text: str  # lower-cased, whitespace-normalised
+    numbers: frozenset[str]
+    injected: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, parts: Iterable[str], injected: Sequence[str] = (), counts: Iterable[int] = ()) -> Evidence:
+        joined = " ".join(" ".join(p.split()) for p in parts if p)
+        numbers = {_norm_number(n) for n in _NUMBER.findall(joined)} | {str(c) for c in counts}
+        return cls(joined.lower(), frozenset(numbers), tuple(injected))
+
+    def has(self, phrase: str) -> bool:
+        return " ".join(phrase.lower().split()) in self.text
+
+
+def _norm_number(token: str) -> str:
+    """One spelling per number: thousands separators dropped, a decimal comma made a point, zeros trimmed."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", token):
+        token = token.replace(",", "")
+    elif re.fullmatch(r"\d+,\d{1,2}", token):
+        token = token.replace(",", ".")
+    if "." in token and re.fullmatch(r"\d+\.\d+", token):
+        token = token.rstrip("0").rstrip(".")
+    return token.lstrip("0") or "0"
+
+
+def problems(sentence: str, evidence: Evidence, language: str) -> list[str]:
+    """Why the sentence cannot reach the user (empty: it may)."""
+    found: list[str] = []
+    if phrase := untrusted.repeats_payload(sentence, evidence.injected):
+        found.append(f"repeats an instruction found in a file ({phrase!r})")
+    for url in _URL.findall(sentence):
+        if not evidence.has(url.rstrip(".,;)")):
+            found.append(f"link {url!r} is not in the results")
+    for name in _FILE.findall(sentence):
+        if not evidence.has(name):
+            found.append(f"file {name!r} is not in the results")
+    for number in _NUMBER.findall(_URL.sub(" ", sentence)):
+        if _norm_number(number) not in evidence.numbers:
+            found.append(f"number {number} is not in the results")
+    for quoted in _QUOTED.findall(sentence):
+        if not evidence.has(quoted.strip(" .,")):
+            found.append(f"quote {quoted[:40]!r} is not in the results")
+    if language in _CASE_MARKS_NAMES:
+        found += [f"name {n!r} is not in the results" for n in _names(sentence) if not _known_name(n, evidence)]
+    return found
+
+
+def _names(sentence: str) -> list[str]:
+    body = _QUOTED.sub(" ", _URL.sub(" ", sentence)).strip()  # the sentence's first word is capitalised anyway
+    return [m.group(1) for m in _CAPITAL.finditer(body)]
+
+
+def _known_name(name: str, evidence: Evidence) -> bool:
+    words = _WORD.findall(name)
+    return all(w.lower() in _COMMON_CAPITALS or w.lower() in languages.NAMES_LOWER
+               or re.search(rf"\b{re.escape(w.lower())}", evidence.text) for w in words)
+
+
+def off_language(sentence: str, language: str) -> bool:
+    """Whether a sentence of some length is plainly in another language than the user's."""
+    body = _QUOTED.sub(" ", _URL.sub(" ", sentence))
+    if len(_WORD.findall(body)) < 5:
+        return False
+    return languages.guess(body, default=language) != language
+
+
+def sentences(buffer: str) -> tuple[list[str], str]:
+    """The complete sentences at the start of a buffer, and the unfinished rest."""
+    parts = _SENTENCE_END.split(buffer)
+    if len(parts) == 1:
+        return [], buffer
+    done = [p for p in parts[:-1] if p.strip()]
+    return done, parts[-1]
