@@ -15,7 +15,7 @@ from hugginggpt import languages, untrusted
 from hugginggpt.domain import Plan
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
-from services.responder import grounding
+from services.responder import grounding, metrics
 from services.responder.findings import Findings, Writer
 from services.responder.outcomes import Outcome
 
@@ -99,6 +99,8 @@ class Responder:
             note = footnote(full, language)
             yield note
             answer += note
+        metrics.ANSWERS.labels("yes" if len(parts) > 1 else "no").inc()
+        metrics.DROPPED.inc(len(dropped))
         yield Done(answer, usage, tuple(dropped))
 
     async def _reply(self, turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findings, language: str,
