@@ -21,7 +21,7 @@ lint: setup
 	.venv/bin/ruff check .
 
 typecheck: setup
-	.venv/bin/mypy hugginggpt services gateway
+	.venv/bin/mypy hugginggpt services gateway edge
 
 unit: setup
 	$(PY) -m pytest -q tests/unit

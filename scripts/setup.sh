@@ -57,6 +57,9 @@ for side in scripts/setup_mediapipe.sh scripts/setup_s3test.sh; do
   if [ -x "$side" ]; then "$side"; fi
 done
 
+# The Node client (examples/node): npm ci (skipped when Node.js cannot be installed).
+scripts/setup_web.sh
+
 log "preparing MiniLM on ONNX Runtime (exported once, checked against torch)"
 $VENV/bin/python -m hugginggpt.embedding >/dev/null 2>&1 || log "MiniLM export failed; the stages will embed with torch"
 

@@ -1,0 +1,180 @@
+"""The HTTP edge's bad input and limits: JSON, attachments, sizes, tokens, disconnects, too many streams."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import openai
+import pytest
+from edge_fakes import EdgeServer
+from gateway_fakes import Stack, task
+
+URL = "/v1/chat/completions"
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    s = await Stack(tmp_path).start()
+    yield s
+    await s.stop()
+
+
+@pytest.fixture
+async def edge(stack: Stack) -> AsyncIterator[EdgeServer]:
+    e = await EdgeServer(stack, max_attachment_bytes=1000, max_body_bytes=4000, max_streams=2).start()
+    yield e
+    await e.stop()
+
+
+def body(content: Any, model: str = "hugginggpt", **extra: Any) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": content}], **extra}
+
+
+async def post(edge: EdgeServer, payload: Any, **kwargs: Any) -> httpx.Response:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    async with httpx.AsyncClient(base_url=edge.base_url, timeout=20) as http:
+        return await http.post(URL, content=data, headers={"content-type": "application/json"}, **kwargs)
+
+
+def error(response: httpx.Response) -> dict[str, Any]:
+    err = response.json()["error"]
+    assert set(err) == {"message", "type", "param", "code"}, err
+    return dict(err)
+
+
+def image_part(media_type: str, data: bytes) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{base64.b64encode(data).decode()}"}}
+
+
+@pytest.mark.parametrize(("payload", "status", "says"), [
+    (b"{not json", 400, "not valid JSON"),
+    ([1, 2], 400, "JSON object"),
+    ({"messages": []}, 400, "'model' is required"),
+    (body("hi", model="gpt-4o"), 404, "does not exist"),
+    ({"model": "hugginggpt", "messages": []}, 400, "non-empty list"),
+    ({"model": "hugginggpt", "messages": [{"role": "assistant", "content": "x"}]}, 400, "must be the user's"),
+    (body([image_part("image/png", b"\x89PNG....")]), 400, "no text"),
+    (body(["just a string"]), 400, "has type None"),
+    (body([{"type": "text", "text": "read"}, image_part("application/pdf", b"%PDF-1.4")]), 400, "application/pdf"),
+    (body([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}]),
+     400, "fetches nothing"),
+    (body([{"type": "text", "text": "x"}, {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "aac"}}]),
+     400, "is not one of"),
+    (body([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@"}}]),
+     400, "not valid base64"),
+    (body([{"type": "text", "text": "x"}, image_part("image/png", b"\0" * 1001)]), 413, "limit of 1000 bytes"),
+    (body("x" * 5000), 413, "HUGGINGGPT_EDGE_MAX_BODY_BYTES"),
+    (body("hi", session_id=7), 400, "'session_id' must be a string"),
+])
+async def test_bad_requests_get_openai_errors(edge: EdgeServer, stack: Stack, payload: Any, status: int,
+                                             says: str) -> None:
+    response = await post(edge, payload)
+    assert response.status_code == status, response.text
+    assert says in error(response)["message"]
+    assert not stack.record.plan_requests  # nothing reached the stages
+
+
+async def test_gateway_errors_keep_their_meaning(edge: EdgeServer, stack: Stack) -> None:
+    stack.script.plan_error = (grpc.StatusCode.INVALID_ARGUMENT, "the request names no task the planner knows")
+    response = await post(edge, body("hi"))
+    assert response.status_code == 400 and "no task the planner knows" in error(response)["message"]
+    missing = await post(edge, body([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {
+        "url": "artifact://AAAAAAAAAAAAAAAAAAAAAAAA/gone.png"}}]))
+    assert missing.status_code == 404 and error(missing)["code"] == "not_found"
+
+
+async def test_an_error_mid_stream_reaches_the_openai_client(edge: EdgeServer, stack: Stack) -> None:
+    stack.script.tasks = [task(1, "image-to-text")]
+    stack.script.select_error = (grpc.StatusCode.UNAVAILABLE, "the selector's LLM is down")
+    async with openai.AsyncOpenAI(base_url=f"{edge.base_url}/v1", api_key="-", max_retries=0) as c:
+        stream = await c.chat.completions.create(model="hugginggpt", stream=True,
+                                                 messages=[{"role": "user", "content": "go"}])
+        with pytest.raises(openai.APIError, match="LLM is down"):
+            async for _ in stream:
+                pass
+
+
+async def test_a_stopped_gateway_is_503(edge: EdgeServer, stack: Stack) -> None:
+    await stack.stop_gateway()
+    response = await post(edge, body("hi"))
+    assert response.status_code == 503 and error(response)["type"] == "service_unavailable"
+    async with httpx.AsyncClient(base_url=edge.base_url) as http:
+        assert (await http.get("/healthz")).status_code == 503
+
+
+async def test_unknown_routes_and_methods_answer_in_the_same_shape(edge: EdgeServer) -> None:
+    async with httpx.AsyncClient(base_url=edge.base_url) as http:
+        assert error(await http.get("/v1/embeddings"))["type"] == "not_found_error"
+        assert (await http.get(URL)).status_code == 405
+        assert (await http.get("/healthz")).json() == {"status": "serving"}
+
+
+async def test_token_is_required_when_the_gateway_has_one(tmp_path: Path) -> None:
+    stack = await Stack(tmp_path, auth_token="s3cret").start()
+    edge = await EdgeServer(stack).start()
+    try:
+        missing = await post(edge, body("hi"))
+        assert missing.status_code == 401 and error(missing)["type"] == "authentication_error"
+        async with openai.AsyncOpenAI(base_url=f"{edge.base_url}/v1", api_key="wrong", max_retries=0) as c:
+            with pytest.raises(openai.AuthenticationError, match="bearer token"):
+                await c.chat.completions.create(model="hugginggpt", messages=[{"role": "user", "content": "hi"}])
+            with pytest.raises(openai.AuthenticationError):
+                await c.models.list()
+        assert not stack.record.plan_requests
+        async with openai.AsyncOpenAI(base_url=f"{edge.base_url}/v1", api_key="s3cret", max_retries=0) as c:
+            reply = await c.chat.completions.create(model="hugginggpt", messages=[{"role": "user", "content": "hi"}])
+        assert reply.choices[0].message.content == "The answer."  # the edge passed the token on
+    finally:
+        await edge.stop()
+        await stack.stop()
+
+
+async def test_a_client_leaving_mid_stream_cancels_the_gateway_work(edge: EdgeServer, stack: Stack) -> None:
+    stack.script.tasks = [task(1, "image-to-text")]
+    stack.script.hang_executor = True
+    async with httpx.AsyncClient(base_url=edge.base_url, timeout=20) as http:
+        async with http.stream("POST", URL, json=body("go", stream=True)) as response:
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                if '"task"' in line:  # a task started; the executor now hangs
+                    break
+    await asyncio.wait_for(stack.record.cancelled["executor"].wait(), 5)
+    await _until(lambda: edge.app.state.edge.slots.used == 0)
+
+
+async def test_a_client_leaving_a_plain_request_cancels_it(edge: EdgeServer, stack: Stack) -> None:
+    stack.script.hang_planner = True
+    with pytest.raises(httpx.ReadTimeout):
+        await post(edge, body("go"), timeout=0.5)
+    await asyncio.wait_for(stack.record.cancelled["planner"].wait(), 5)
+    await _until(lambda: edge.app.state.edge.slots.used == 0)
+
+
+async def test_one_stream_too_many_is_429_and_the_slots_come_back(edge: EdgeServer, stack: Stack) -> None:
+    stack.script.hang_planner = True
+    waiting = [asyncio.create_task(post(edge, body("go", stream=True))) for _ in range(2)]
+    await _until(lambda: edge.app.state.edge.slots.used == 2)
+    async with openai.AsyncOpenAI(base_url=f"{edge.base_url}/v1", api_key="-", max_retries=0) as c:
+        with pytest.raises(openai.RateLimitError, match="HUGGINGGPT_EDGE_MAX_STREAMS"):
+            await c.chat.completions.create(model="hugginggpt", messages=[{"role": "user", "content": "one more"}])
+    for t in waiting:
+        t.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    await _until(lambda: edge.app.state.edge.slots.used == 0)
+    stack.script.hang_planner = False
+    assert (await post(edge, body("again"))).status_code == 200
+
+
+async def _until(condition: Any, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition did not hold in time")
