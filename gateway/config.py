@@ -32,6 +32,10 @@ class GatewayConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     auth_token: str = ""
+    max_attachments: int = 16
+    max_session_messages: int = 1000
+    max_concurrent_requests: int = 64
+    open_access: bool = False  # serve without a token; only when HUGGINGGPT_GATEWAY_OPEN=true says so
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -65,6 +69,14 @@ class GatewayConfig:
             tls_cert=Path(cert) if cert else None,
             tls_key=Path(key) if key else None,
             auth_token=env_str("HUGGINGGPT_GATEWAY_AUTH_TOKEN", "", env),
+            max_attachments=env_int("HUGGINGGPT_GATEWAY_MAX_ATTACHMENTS", cls.max_attachments, env),
+            max_session_messages=env_int(
+                "HUGGINGGPT_GATEWAY_MAX_SESSION_MESSAGES", cls.max_session_messages, env
+            ),
+            max_concurrent_requests=env_int(
+                "HUGGINGGPT_GATEWAY_MAX_CONCURRENT_REQUESTS", cls.max_concurrent_requests, env
+            ),
+            open_access=env_bool("HUGGINGGPT_GATEWAY_OPEN", False, env),
         )
         config.check()
         return config
@@ -76,11 +88,21 @@ class GatewayConfig:
         if self.artifact_max_bytes <= 0:
             raise SettingsError("HUGGINGGPT_ARTIFACT_MAX_BYTES must be positive")
         LlmCallBudget(self.max_llm_calls)  # raises SettingsError naming the rule
+        for name, value in (("MAX_ATTACHMENTS", self.max_attachments),
+                            ("MAX_SESSION_MESSAGES", self.max_session_messages),
+                            ("MAX_CONCURRENT_REQUESTS", self.max_concurrent_requests)):
+            if value < 1:
+                raise SettingsError(f"HUGGINGGPT_GATEWAY_{name} must be at least 1")
         if self.history_messages < 0:
             raise SettingsError("HUGGINGGPT_GATEWAY_HISTORY_MESSAGES must be zero or more")
         if not self.session_store.startswith(("sqlite://", "redis://", "rediss://", "memory://")):
             raise SettingsError(
                 "HUGGINGGPT_SESSION_STORE must be sqlite:///PATH, redis://HOST:PORT/DB or memory://, "
                 f"got {self.session_store!r}"
+            )
+        if not self.auth_token and not self.open_access:
+            raise SettingsError(
+                "HUGGINGGPT_GATEWAY_AUTH_TOKEN is not set: the gateway serves only callers with its bearer "
+                "token; set it, or set HUGGINGGPT_GATEWAY_OPEN=true to serve anyone who can reach it"
             )
 

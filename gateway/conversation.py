@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
+import grpc
+
 from gateway import metrics
 from gateway.pipeline import Outcome, Pipeline, Turn
-from gateway.sessions import SessionStore, StoredMessage, check_session_id
+from gateway.sessions import ANSWERED, CANCELLED, FAILED, SessionStore, StoredMessage, check_session_id
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.convert import artifact_from_pb, artifact_to_pb
 from hugginggpt.domain import Artifact
-from hugginggpt.errors import InvalidRequest
+from hugginggpt.errors import HuggingGPTError, InvalidRequest, ResourceExhausted
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import gateway_pb2
 
@@ -32,6 +35,8 @@ class TurnLimits:
 
     request_timeout_seconds: float
     history_messages: int
+    max_attachments: int = 16
+    max_session_messages: int = 1000
 
 
 class Conversations:
@@ -43,19 +48,39 @@ class Conversations:
         self.sessions = sessions
         self.artifacts = artifacts
         self.limits = limits
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def drain(self, seconds: float = 5.0) -> None:
+        """Waits (a bounded time) for turns being stopped to store how they ended, before stores close."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), seconds)
 
     def _check(self, content: str, attachments: list[pb.Artifact]) -> list[pb.Artifact]:
         if not content.strip():
             raise InvalidRequest("content is empty; write what you want done")
         if len(content) > MAX_CONTENT_CHARS:
             raise InvalidRequest(f"content has {len(content)} characters; the limit is {MAX_CONTENT_CHARS}")
+        if len(attachments) > self.limits.max_attachments:
+            raise ResourceExhausted(
+                f"the request has {len(attachments)} attachments; the limit is {self.limits.max_attachments} "
+                "(HUGGINGGPT_GATEWAY_MAX_ATTACHMENTS); send fewer files per request"
+            )
         # The store's own description wins over the client's: the URI must name an uploaded artifact.
-        return [artifact_to_pb(self.artifacts.describe(a.uri)) for a in attachments]
+        return [artifact_to_pb(self.artifacts.describe(uri)) for uri in dict.fromkeys(a.uri for a in attachments)]
 
-    async def _history(self, session_id: str) -> list[pb.Message]:
+    async def _history(self, session_id: str, adding: int = 0) -> list[pb.Message]:
+        """The session's last messages; ResourceExhausted when adding more would pass the session limit."""
         if not session_id:
             return []
         stored = await self.sessions.messages(check_session_id(session_id))
+        if adding and len(stored) + adding > self.limits.max_session_messages:
+            raise ResourceExhausted(
+                f"session {session_id} holds {len(stored)} messages; the limit is "
+                f"{self.limits.max_session_messages} (HUGGINGGPT_GATEWAY_MAX_SESSION_MESSAGES); "
+                "start a new session (leave session_id empty)"
+            )
         keep = stored[-self.limits.history_messages:] if self.limits.history_messages else []
         return [stored_to_pb(m) for m in keep]
 
@@ -69,29 +94,44 @@ class Conversations:
 
     async def chat(self, request: gateway_pb2.ChatRequest, request_id: str,
                    client_seconds_left: float | None) -> AsyncIterator[gateway_pb2.ChatResponse]:
-        """The events of one turn, each stamped with the request and session ids; stores the turn."""
+        """The events of one turn, each stamped with the request and session ids.
+
+        The user's message is stored before any work starts and the turn's end (answered, failed with its
+        reason, cancelled) when it ends, so a crash in between leaves a turn marked unfinished, never a gap.
+        """
         started = time.perf_counter()
         attachments = self._check(request.content, list(request.attachments))
-        history = await self._history(request.session_id)
+        history = await self._history(request.session_id, adding=2)
         session_id = request.session_id or await self.sessions.create()
         turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left)
+        await self.sessions.append(session_id, [StoredMessage("user", request.content, _domain(attachments))])
         outcome = Outcome()
         outcome_label = "error"
+        ended = False
+        self._active += 1
+        self._idle.clear()
         try:
             async for event in self.pipeline.chat(turn, outcome):
                 event.request_id, event.session_id = request_id, session_id
                 yield event
             summary = outcome.summary(turn.started)
-            await self.sessions.append(session_id, [
-                StoredMessage("user", request.content, _domain(attachments)),
-                StoredMessage("assistant", outcome.answer, _domain(summary.artifacts)),
-            ])
+            await self.sessions.append(
+                session_id, [StoredMessage("assistant", outcome.answer, _domain(summary.artifacts), ANSWERED)]
+            )
+            ended = True
             _observe_usage("Chat", summary.usage)
             yield gateway_pb2.ChatResponse(request_id=request_id, session_id=session_id,
                                            at_seconds=time.perf_counter() - started, summary=summary)
             outcome_label = "ok"
+        except BaseException as exc:
+            if not ended:  # the end is stored even when the request is being cancelled
+                await asyncio.shield(self.sessions.append(session_id, [ended_early(exc)]))
+            raise
         finally:
             metrics.REQUEST_LATENCY.labels("Chat", outcome_label).observe(time.perf_counter() - started)
+            self._active -= 1
+            if not self._active:
+                self._idle.set()
 
     async def run_tasks(self, request: gateway_pb2.RunTasksRequest,
                         client_seconds_left: float | None) -> gateway_pb2.RunTasksResponse:
@@ -121,6 +161,21 @@ class Conversations:
         if not session_id:
             raise InvalidRequest("session_id is empty; pass the id a Chat response carried")
         return [stored_to_pb(m) for m in await self.sessions.messages(check_session_id(session_id))]
+
+
+def ended_early(exc: BaseException) -> StoredMessage:
+    """The assistant message that records why a turn ended without an answer."""
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        return StoredMessage("assistant", "(the request was cancelled before it was answered)", (), CANCELLED)
+    if isinstance(exc, HuggingGPTError):
+        code, reason = exc.code.name, exc.message
+    elif isinstance(exc, grpc.aio.AioRpcError):
+        code, reason = exc.code().name, exc.details() or ""
+    elif isinstance(exc, TimeoutError):
+        code, reason = "DEADLINE_EXCEEDED", "the request ran out of time"
+    else:
+        code, reason = "INTERNAL", "internal error"
+    return StoredMessage("assistant", f"(the request failed: {code}: {reason})", (), FAILED)
 
 
 def _domain(artifacts: Iterable[pb.Artifact]) -> tuple[Artifact, ...]:

@@ -17,6 +17,9 @@ from hugginggpt.errors import InvalidRequest, NotFound
 from hugginggpt.settings import SettingsError
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# How a turn ended, on its assistant message; a user message with none after it is a turn still running,
+# or one a crash interrupted.
+ANSWERED, FAILED, CANCELLED = "answered", "failed", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,12 @@ class StoredMessage:
     role: str  # "user" or "assistant"
     content: str
     attachments: tuple[Artifact, ...] = field(default_factory=tuple)
+    status: str = ""  # on an assistant message: ANSWERED, FAILED or CANCELLED
 
     def to_json(self) -> str:
         return json.dumps({
             "role": self.role,
+            "status": self.status,
             "content": self.content,
             "attachments": [
                 {"uri": a.uri, "name": a.name, "media_type": a.media_type, "size_bytes": a.size_bytes,
@@ -44,7 +49,7 @@ class StoredMessage:
         return cls(data["role"], data["content"], tuple(
             Artifact(a["uri"], a["name"], a["media_type"], int(a["size_bytes"]), Kind(a["kind"]))
             for a in data.get("attachments", ())
-        ))
+        ), str(data.get("status", "")))
 
 
 def check_session_id(session_id: str) -> str:

@@ -41,7 +41,8 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
         tracer or trace.get_tracer("gateway"),
     )
     conversations = Conversations(
-        pipeline, sessions, artifacts, TurnLimits(config.request_timeout_seconds, config.history_messages)
+        pipeline, sessions, artifacts, TurnLimits(config.request_timeout_seconds, config.history_messages,
+                                                  config.max_attachments, config.max_session_messages)
     )
     servicer = GatewayServicer(conversations, stages, artifacts)
     return ServerSpec(
@@ -49,7 +50,10 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
         service_names=[SERVICE_NAME],
         register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
-        on_stop=[stages.close, sessions.close],
+        on_stop=[conversations.drain, stages.close, sessions.close],
         interceptors=[BearerTokenInterceptor(config.auth_token)] if config.auth_token else [],
         credentials=server_credentials(config),
+        max_concurrent_requests=config.max_concurrent_requests,
+        concurrency_setting="HUGGINGGPT_GATEWAY_MAX_CONCURRENT_REQUESTS",
+        max_request_seconds=config.request_timeout_seconds,
     )

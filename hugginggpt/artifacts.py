@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
 import re
 import secrets
+import stat
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from hugginggpt.domain import Artifact, Kind
 from hugginggpt.errors import InvalidRequest, NotFound, ResourceExhausted
@@ -68,6 +71,64 @@ def check_size(size: int, max_bytes: int, target: Path) -> int:
     return size
 
 
+def contained(root: Path, key: str, name: str, uri: str) -> Path:
+    """root/key/name when it is a regular file that is no link and resolves inside root; else refused."""
+    path = root / key / name
+    real_root = os.path.realpath(root)
+    if os.path.realpath(path) != os.path.join(real_root, key, name) or path.is_symlink():
+        raise InvalidRequest(f"artifact {uri} is a link or resolves outside the artifact store; refused")
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise NotFound(f"artifact {uri} does not exist (it may have expired or never been uploaded)")
+    if info.st_nlink > 1:  # the store never links files; a hard link may reach a file outside it
+        raise InvalidRequest(f"artifact {uri} is a link or resolves outside the artifact store; refused")
+    return path
+
+
+def staging_path(target: Path) -> Path:
+    """Where a file is written before it is renamed into place (a dot name no URI can address)."""
+    return target.with_name(f".{target.name}.part")
+
+
+class StagedFile:
+    """Writes a file under its staging name and renames it into place only when complete and within
+    max_bytes: a reader never sees a partial file, and nothing is left behind on a failure."""
+
+    def __init__(self, target: Path, max_bytes: int) -> None:
+        self.target = target
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._staged = staging_path(target)
+        self._out: BinaryIO | None = None
+
+    def __enter__(self) -> StagedFile:
+        self._out = open(self._staged, "xb")  # exclusive: never follows a link planted at that name
+        return self
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise ResourceExhausted(
+                f"file is larger than the limit of {self.max_bytes} bytes; send a smaller file "
+                "or raise HUGGINGGPT_ARTIFACT_MAX_BYTES"
+            )
+        assert self._out is not None
+        self._out.write(chunk)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        assert self._out is not None
+        self._out.close()
+        if kind is None:
+            os.replace(self._staged, self.target)
+            return
+        self._staged.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.target.parent)
+
+
 class ArtifactStore:
     """Artifacts in a local (or shared, ReadWriteMany) directory, under unguessable names."""
 
@@ -77,14 +138,12 @@ class ArtifactStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, uri: str) -> Path:
-        """The local file behind a URI; InvalidRequest for a malformed URI, NotFound when absent."""
+        """The local file behind a URI; InvalidRequest for a malformed URI or a file that is a link or
+        resolves outside the store's root, NotFound when absent."""
         match = _URI.match(uri)
         if not match:
             raise InvalidRequest(f"{uri!r} is not an artifact URI (expected artifact://<id>/<name>)")
-        path = self.root / match.group(1) / match.group(2)
-        if not path.is_file():
-            raise NotFound(f"artifact {uri} does not exist (it may have expired or never been uploaded)")
-        return path
+        return contained(self.root, match.group(1), match.group(2), uri)
 
     def describe(self, uri: str) -> Artifact:
         """The artifact's metadata."""
@@ -101,29 +160,38 @@ class ArtifactStore:
         return self.put_chunks(name, [data], media_type)
 
     def put_chunks(self, name: str, chunks: Iterable[bytes], media_type: str = "") -> Artifact:
-        """Stores chunks; ResourceExhausted (and nothing kept) when they exceed the size limit."""
+        """Stores chunks atomically; ResourceExhausted (and nothing kept) when they exceed the size limit."""
         target, uri, media_type = self._new_target(name, media_type)
-        size = 0
-        with open(target, "wb") as out:
+        with StagedFile(target, self.max_bytes) as out:
             for chunk in chunks:
-                size = self._check_size(size + len(chunk), target)
                 out.write(chunk)
-        return Artifact(uri, target.name, media_type, size, kind_of(media_type))
+        return Artifact(uri, target.name, media_type, out.size, kind_of(media_type))
 
     async def put_stream(self, name: str, chunks: AsyncIterator[bytes], media_type: str = "") -> Artifact:
-        """Stores an async stream of chunks, enforcing the size limit as they arrive."""
+        """Stores an async stream of chunks atomically, enforcing the size limit as they arrive."""
         target, uri, media_type = self._new_target(name, media_type)
-        size = 0
-        with open(target, "wb") as out:
+        with StagedFile(target, self.max_bytes) as out:
             async for chunk in chunks:
-                size = self._check_size(size + len(chunk), target)
                 out.write(chunk)
-        return Artifact(uri, target.name, media_type, size, kind_of(media_type))
+        return Artifact(uri, target.name, media_type, out.size, kind_of(media_type))
 
     def new_path(self, name: str) -> tuple[Path, str]:
-        """A fresh file path and its URI, for a model that writes its output file itself."""
+        """A fresh file path to write and the URI it will have once commit(uri) moved it into place."""
         target, uri, _ = self._new_target(name, "")
-        return target, uri
+        return staging_path(target), uri
+
+    def commit(self, uri: str) -> Artifact:
+        """Moves a file written at new_path() into place (atomically); ResourceExhausted (and the file
+        removed) when too large."""
+        match = _URI.match(uri)
+        if not match:
+            raise InvalidRequest(f"{uri!r} is not an artifact URI (expected artifact://<id>/<name>)")
+        final = self.root / match.group(1) / match.group(2)
+        staged = staging_path(final)
+        if staged.is_file() and not staged.is_symlink():
+            self._check_size(staged.stat().st_size, staged)
+            os.replace(staged, final)
+        return self.describe(uri)
 
     def _new_target(self, name: str, media_type: str) -> tuple[Path, str, str]:
         return new_target(self.root, name, media_type)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hugginggpt.artifacts import is_artifact_uri
 from hugginggpt.domain import GENERATED_PREFIX, Argument, Artifact, Kind, Plan, Task, TaskTypeSpec
+from hugginggpt.errors import ResourceExhausted
 
 _REF = re.compile(r"^\s*<GENERATED>-(\d+)\s*$", re.IGNORECASE)
 _OUTSIDE = re.compile(r"^\s*([a-z][a-z0-9+.-]*://|/|~|\.\.?[/\\]|[a-z]:\\)", re.IGNORECASE)
@@ -20,6 +22,8 @@ SLOT_KINDS = {
     "image": Kind.IMAGE, "audio": Kind.AUDIO, "video": Kind.VIDEO,
 }
 SLOTS = set(SLOT_KINDS)
+MAX_TASKS_SETTING = "HUGGINGGPT_MAX_PLAN_TASKS"
+DEFAULT_MAX_TASKS = 64
 
 
 @dataclass(frozen=True)
@@ -130,13 +134,14 @@ def validate_plan(
 ) -> list[str]:
     """Every reason the plan cannot run as it is; empty when it is valid."""
     errors: list[str] = []
-    ids = [t.id for t in plan.tasks]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(t.id for t in plan.tasks)
+    duplicates = sorted(i for i, n in counts.items() if n > 1)
     if duplicates:
         errors.append(f"task ids must be unique; repeated: {duplicates}")
-    known = set(ids)
+    known = set(counts)
+    producers = {t.id: task_types.get(t.type) for t in plan.tasks}
     for task in plan.tasks:
-        errors.extend(_task_errors(task, task_types, known, known_uris, plan))
+        errors.extend(_task_errors(task, task_types, known, known_uris, producers))
     if not duplicates:
         cycle = find_cycle(plan)
         if cycle:
@@ -149,7 +154,7 @@ def _task_errors(
     task_types: Mapping[str, TaskTypeSpec],
     known: set[int],
     known_uris: set[str] | frozenset[str],
-    plan: Plan,
+    producers: Mapping[int, TaskTypeSpec | None],
 ) -> list[str]:
     errors = []
     spec = task_types.get(task.type)
@@ -166,17 +171,16 @@ def _task_errors(
         if arg.resource_uri is not None and arg.resource_uri not in known_uris:
             errors.append(f"task {task.id}: file {arg.resource_uri} is not among this request's files")
     if spec is not None:
-        errors.extend(_kind_errors(task, spec, plan, task_types))
+        errors.extend(_kind_errors(task, spec, producers))
     return errors
 
 
-def _kind_errors(task: Task, spec: TaskTypeSpec, plan: Plan, task_types: Mapping[str, TaskTypeSpec]) -> list[str]:
+def _kind_errors(task: Task, spec: TaskTypeSpec, producers: Mapping[int, TaskTypeSpec | None]) -> list[str]:
     errors = []
     kinds = {SLOT_KINDS[a.name] for a in task.arguments if a.name in SLOT_KINDS}
     for kind in set(spec.inputs):
         if kind not in kinds:
             errors.append(f"task {task.id}: {task.type} needs a {kind.value} argument")
-    producers = {t.id: task_types.get(t.type) for t in plan.tasks}
     for arg in task.arguments:
         kind = SLOT_KINDS.get(arg.name, Kind.TEXT)
         if kind not in spec.inputs:
@@ -191,29 +195,36 @@ def _kind_errors(task: Task, spec: TaskTypeSpec, plan: Plan, task_types: Mapping
     return errors
 
 
+def check_task_count(count: int, limit: int) -> None:
+    """ResourceExhausted when a plan holds more tasks than the limit (checked before any other work on it)."""
+    if limit and count > limit:
+        raise ResourceExhausted(
+            f"the plan has {count} tasks; the limit is {limit} ({MAX_TASKS_SETTING}); split the request"
+        )
+
+
 def find_cycle(plan: Plan) -> list[int]:
-    """One dependency cycle as a list of ids (first id repeated at the end), or empty."""
-    graph = {t.id: [d for d in t.dependencies] for t in plan.tasks}
-    state: dict[int, int] = {}
-    stack: list[int] = []
+    """One dependency cycle as a list of ids (first id repeated at the end), or empty.
 
-    def visit(node: int) -> list[int]:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
-            if nxt not in state and nxt in graph:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return []
-
-    for node in graph:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+    Iterative depth-first search: a plan of thousands of chained tasks must not overflow Python's stack.
+    """
+    graph = {t.id: list(t.dependencies) for t in plan.tasks}
+    state: dict[int, int] = {}  # 1: on the current path, 2: done
+    for root in graph:
+        if root in state:
+            continue
+        path: list[int] = [root]
+        pending = [iter(graph[root])]
+        state[root] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            elif nxt not in state and nxt in graph:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(graph[nxt]))
     return []

@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from hugginggpt.admission import AdmissionInterceptor
 from hugginggpt.rpc import MAX_MESSAGE_BYTES, ServiceInterceptor
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ class ServerSpec:
     service_names: Sequence[str]
     register: Callable[[grpc.aio.Server], None]
     metrics_port: int = 0
-    grace_seconds: float = 5.0
+    # The longest a request may run: connections are aged out only after their streams had this long
+    # to finish, and SIGTERM drains in-flight requests for up to this long.
+    max_request_seconds: float = 600.0
     max_connection_age_seconds: float = 300.0
     ready: Callable[[], Awaitable[bool]] | None = None
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -38,18 +41,24 @@ class ServerSpec:
     interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
     # TLS credentials; None serves plaintext.
     credentials: grpc.ServerCredentials | None = None
+    # Requests handled at once (0: no limit); over it a request is refused naming concurrency_setting.
+    max_concurrent_requests: int = 0
+    concurrency_setting: str = ""
 
 
 def build_server(spec: ServerSpec) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """Creates the server with interceptors, health and reflection; returns it with its bound port."""
+    admission = [AdmissionInterceptor(spec.max_concurrent_requests, spec.concurrency_setting)] if (
+        spec.max_concurrent_requests > 0) else []
     server = grpc.aio.server(
-        interceptors=[*spec.interceptors, ServiceInterceptor()],
+        interceptors=[*spec.interceptors, ServiceInterceptor(), *admission],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             # Clients reconnect (and rebalance onto new pods) after this long.
             ("grpc.max_connection_age_ms", int(spec.max_connection_age_seconds * 1000)),
-            ("grpc.max_connection_age_grace_ms", int(spec.grace_seconds * 1000)),
+            # A stream still running when its connection ages out keeps it as long as a request may last.
+            ("grpc.max_connection_age_grace_ms", int((spec.max_request_seconds + 5) * 1000)),
         ],
     )
     spec.register(server)
@@ -95,11 +104,11 @@ async def run(spec: ServerSpec) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    logger.info("stopping: draining for up to %.1f s", spec.grace_seconds)
+    logger.info("stopping: draining in-flight requests for up to %.1f s", spec.max_request_seconds)
     if watcher:
         watcher.cancel()
     await set_serving(health_servicer, spec.service_names, False)
-    await server.stop(spec.grace_seconds)
+    await server.stop(spec.max_request_seconds)
     for hook in spec.on_stop:
         await hook()
     logger.info("stopped")

@@ -53,9 +53,10 @@ def create(
         llm,
         config.debug_sleep_seconds,
         config.local_model_roots,
+        limits=config.limits,
     )
     manager = ModelManager(
-        Catalog.default(config.debug_models, allow_any, only=only),
+        Catalog.default(config.debug_models, allow_any and config.allow_any_model, only=only),
         ctx,
         pool,
         config.memory_budget_bytes,

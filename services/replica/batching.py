@@ -61,13 +61,20 @@ class DynamicBatcher:
                 continue
             self.batch_sizes.append(len(live))
             self._sizes.observe(len(live))
-            try:
-                outcomes = await self._run([r for r, _ in live])
-            except Exception as exc:  # noqa: BLE001 - the batch fails, the worker lives on
-                outcomes = [ModelFailed(f"batch failed: {type(exc).__name__}: {exc}")] * len(live)
+            outcomes = await self._run_guarded([r for r, _ in live])
             for (_, future), outcome in zip(live, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
+
+    async def _run_guarded(self, batch: list[Request]) -> list[Outcome]:
+        """The batch's outcomes; when the batch as a whole raises, each request runs alone, so one bad
+        request fails only itself and its batch-mates still get their results."""
+        try:
+            return await self._run(batch)
+        except Exception as exc:  # noqa: BLE001 - the worker lives on
+            if len(batch) == 1:
+                return [ModelFailed(f"the model failed: {type(exc).__name__}: {exc}")]
+        return [(await self._run_guarded([request]))[0] for request in batch]
 
     async def _collect(self) -> list[tuple[Request, asyncio.Future[Outcome]]]:
         batch = [await self._queue.get()]

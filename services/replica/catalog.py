@@ -27,7 +27,7 @@ class Entry:
 class Catalog:
     """Known entries, plus transformers entries made on first request for other ids."""
 
-    def __init__(self, entries: list[Entry], allow_any: bool = True) -> None:
+    def __init__(self, entries: list[Entry], allow_any: bool = False) -> None:
         self._entries = {e.model_id: e for e in entries}
         self.allow_any = allow_any
 
@@ -35,7 +35,7 @@ class Catalog:
     def default(
         cls,
         debug_models: bool,
-        allow_any: bool = True,
+        allow_any: bool = False,
         registry: Path = REGISTRY,
         only: frozenset[str] | None = None,
     ) -> Catalog:
@@ -65,8 +65,13 @@ class Catalog:
         entry = self._entries.get(model_id)
         if entry is not None:
             return entry
-        if not model_id or not self.allow_any or model_id.startswith("hugginggpt/"):
+        if not model_id or model_id.startswith("hugginggpt/"):
             raise NotFound(f"model {model_id!r} is not served by this replica")
+        if not self.allow_any:
+            raise NotFound(
+                f"model {model_id!r} is not served by this replica; loading Hub models on demand is off "
+                "(HUGGINGGPT_REPLICA_ALLOW_ANY_MODEL)"
+            )
         entry = Entry(model_id, (task_type,) if task_type else (), "transformers")
         self._entries[model_id] = entry
         return entry

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hugginggpt.settings import env_bool, env_float, env_int, env_list, env_str
+from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_list, env_str
+from services.replica.backends.limits import AUDIO_SETTING, PIXELS_SETTING, MediaLimits
 
 MB = 1024 * 1024
 
@@ -34,6 +35,8 @@ class ReplicaConfig:
     local_model_roots: tuple[str, ...]
     router_address: str
     device: str
+    limits: MediaLimits = MediaLimits()
+    allow_any_model: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReplicaConfig:
@@ -60,4 +63,16 @@ class ReplicaConfig:
             local_model_roots=env_list("HUGGINGGPT_REPLICA_LOCAL_MODEL_ROOTS", env=e),
             router_address=env_str("HUGGINGGPT_ROUTER_ADDRESS", "", e),
             device=env_str("HUGGINGGPT_REPLICA_DEVICE", "auto", e),
+            limits=_limits(e),
+            allow_any_model=env_bool("HUGGINGGPT_REPLICA_ALLOW_ANY_MODEL", False, e),
         )
+
+
+def _limits(env: Mapping[str, str]) -> MediaLimits:
+    limits = MediaLimits(
+        env_float(AUDIO_SETTING, MediaLimits.max_audio_seconds, env),
+        env_int(PIXELS_SETTING, MediaLimits.max_image_pixels, env),
+    )
+    if limits.max_audio_seconds <= 0 or limits.max_image_pixels <= 0:
+        raise SettingsError(f"{AUDIO_SETTING} and {PIXELS_SETTING} must be positive")
+    return limits

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,24 @@ def test_efficientnet_classifies_the_squirrel_in_a_batch_beside_a_bad_file(
     assert isinstance(first, Result) and "squirrel" in first.labels[0].label and first.labels[0].score > 0.5
     assert isinstance(second, InvalidRequest) and "not a readable image" in second.message
     assert isinstance(third, InvalidRequest) and "artifact" in third.message
+
+
+def test_a_decompression_bomb_fails_alone_and_its_batch_mate_is_classified(
+    ctx: BackendContext, efficientnet: Handle
+) -> None:
+    from services.replica.backends.efficientnet import EfficientNetHandle
+    from services.replica.backends.limits import MediaLimits
+
+    # Our pixel limit off, so Pillow's own DecompressionBombError is what the bomb raises.
+    loose = EfficientNetHandle(efficientnet.model, replace(ctx, limits=MediaLimits(max_image_pixels=10**10)))
+    buffer = io.BytesIO()
+    Image.new("1", (13000, 14000)).save(buffer, format="PNG")
+    model, task = "google/efficientnet-lite0", "image-classification"
+    good = Request(model, task, (Input("image", uri=_upload(ctx, "squirrel_cls.jpg")),))
+    bomb = Request(model, task, (Input("image", uri=_upload(ctx, "bomb.png", buffer.getvalue())),))
+    first, second = loose.predict([good, bomb])
+    assert isinstance(first, Result) and "squirrel" in first.labels[0].label
+    assert isinstance(second, InvalidRequest) and "DecompressionBombError" in second.message
 
 
 def test_tesseract_reads_the_invoice_total(ctx: BackendContext) -> None:

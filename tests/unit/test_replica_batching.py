@@ -82,3 +82,16 @@ async def test_callers_that_gave_up_are_skipped() -> None:
     await batcher.submit(_req("last"))
     assert ["abandoned"] not in run.batches
     await batcher.close()
+
+
+async def test_a_file_that_crashes_its_batch_fails_alone_and_its_batch_mates_succeed() -> None:
+    async def run(batch: list[Request]) -> list[Outcome]:
+        if any(r.inputs[0].text == "bomb" for r in batch):
+            raise MemoryError("a decompression bomb")
+        return [Result(text=r.inputs[0].text or "") for r in batch]
+
+    batcher = DynamicBatcher(run, max_batch=8, max_delay_seconds=0.05)
+    outcomes = await asyncio.gather(*(batcher.submit(_req(t)) for t in ("cat", "bomb", "dog")))
+    assert isinstance(outcomes[1], ModelFailed) and "decompression bomb" in outcomes[1].message
+    assert [o.text for o in (outcomes[0], outcomes[2]) if isinstance(o, Result)] == ["cat", "dog"]
+    await batcher.close()

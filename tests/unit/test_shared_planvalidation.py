@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from hugginggpt.domain import Artifact, Kind, Plan, Task
-from hugginggpt.planvalidation import Resources, complete_dependencies, find_cycle, parse_plan, validate_plan
+from hugginggpt.domain import Argument, Artifact, Kind, Plan, Task
+from hugginggpt.errors import ResourceExhausted
+from hugginggpt.planvalidation import (
+    Resources,
+    check_task_count,
+    complete_dependencies,
+    find_cycle,
+    parse_plan,
+    validate_plan,
+)
 from hugginggpt.tasktypes import hf_task_id, load_task_types
 
 TYPES = load_task_types()
@@ -109,3 +117,24 @@ def test_taskbench_names_map_to_hf_ids() -> None:
     assert hf_task_id("Image-to-Text") == "image-to-text"
     assert hf_task_id("Automatic Speech Recognition") == "automatic-speech-recognition"
     assert "text-classification" in TYPES
+
+
+def _chain(n: int, closed: bool) -> Plan:
+    """n summarizations, each reading the one before; closed: the first also reads the last."""
+    tasks = [Task(i, "summarization", (i - 1,) if i else ((n - 1,) if closed else ()),
+                  (Argument("text", task_ref=i - 1 if i else n - 1) if i or closed else Argument("text", literal="x"),))
+             for i in range(n)]
+    return Plan(tuple(tasks))
+
+
+def test_a_2000_task_chain_is_checked_without_overflowing_the_stack() -> None:
+    assert find_cycle(_chain(2000, closed=False)) == []
+    assert validate_plan(_chain(2000, closed=False), TYPES, URIS) == []
+    cycle = find_cycle(_chain(2000, closed=True))
+    assert len(cycle) == 2001 and cycle[0] == cycle[-1]
+
+
+def test_plans_over_the_task_limit_are_refused_naming_the_limit() -> None:
+    check_task_count(64, 64)
+    with pytest.raises(ResourceExhausted, match="2000 tasks; the limit is 64 .HUGGINGGPT_MAX_PLAN_TASKS"):
+        check_task_count(2000, 64)

@@ -8,6 +8,7 @@ from typing import Any
 
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.errors import HuggingGPTError, ModelFailed
+from services.replica.backends.limits import MediaLimits
 from services.replica.results import Request, Result
 
 Outcome = Result | HuggingGPTError
@@ -15,13 +16,14 @@ Outcome = Result | HuggingGPTError
 
 @dataclass(frozen=True)
 class BackendContext:
-    """What backends may use: the artifact store, the torch device, and backend-specific settings."""
+    """What backends may use: the artifact store, the torch device, media limits and backend-specific settings."""
 
     store: ArtifactStore
     device: str = "cpu"
     llm: Any = None
     debug_sleep_seconds: float = 1.0
     local_model_roots: tuple[str, ...] = ()
+    limits: MediaLimits = MediaLimits()
 
 
 class Handle:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from hugginggpt.errors import HuggingGPTError
+from hugginggpt.errors import HuggingGPTError, ModelFailed
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
 from services.replica.backends.media import image_input
 from services.replica.results import Label, Request, Result
@@ -39,12 +39,7 @@ class EfficientNetHandle(Handle):
     def predict(self, batch: list[Request]) -> list[Outcome]:
         import torch
 
-        arrays: list[np.ndarray | HuggingGPTError] = []
-        for request in batch:
-            try:
-                arrays.append(preprocess(image_input(request, self.ctx.store)[0]))
-            except HuggingGPTError as exc:
-                arrays.append(exc)
+        arrays = [self._prepare(request) for request in batch]
         good = [a for a in arrays if isinstance(a, np.ndarray)]
         probs = np.zeros((0, 1000))
         if good:
@@ -60,6 +55,15 @@ class EfficientNetHandle(Handle):
             outcomes.append(_result(probs[at], int(request.parameters.get("top_k", 5))))
             at += 1
         return outcomes
+
+    def _prepare(self, request: Request) -> np.ndarray | HuggingGPTError:
+        """The request's input tensor, or the error that fails this request alone (never its batch-mates)."""
+        try:
+            return preprocess(image_input(request, self.ctx)[0])
+        except HuggingGPTError as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - one bad file must not fail the batch
+            return ModelFailed(f"{request.model_id} could not prepare the image: {type(exc).__name__}: {exc}")
 
 
 def _result(probs: np.ndarray, top_k: int) -> Result:

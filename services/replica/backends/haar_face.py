@@ -20,7 +20,7 @@ class HaarHandle(Handle):
     def predict_one(self, request: Request) -> Result:
         import cv2
 
-        image, path = image_input(request, self.ctx.store)
+        image, path = image_input(request, self.ctx)
         gray = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2GRAY)
         found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
         detections = [

@@ -63,11 +63,11 @@ class PipelineHandle(Handle):
             kwargs["top_k"] = int(kwargs["top_k"])
         source: Image.Image | None = None
         if task in IMAGE_TASKS:
-            source, _ = image_input(request, self.ctx.store)
+            source, _ = image_input(request, self.ctx)
             output = self.pipe(source, **kwargs)
         elif task in AUDIO_TASKS:
             rate = int(getattr(getattr(self.pipe, "feature_extractor", None), "sampling_rate", 16000))
-            output = self.pipe({"raw": audio_input(request, self.ctx.store, rate), "sampling_rate": rate}, **kwargs)
+            output = self.pipe({"raw": audio_input(request, self.ctx, rate), "sampling_rate": rate}, **kwargs)
         else:
             output = self.pipe(text_input(request), **kwargs)
         return convert(task, output, self.ctx, source)

@@ -10,8 +10,13 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.domain import Artifact
-from hugginggpt.errors import InvalidRequest
+from hugginggpt.errors import HuggingGPTError, InvalidRequest
+from services.replica.backends.base import BackendContext
+from services.replica.backends.limits import check_pixels, decode_audio
 from services.replica.results import Detection, Keypoint, Request
+
+# What Pillow raises for a file that is not a readable image (a decompression bomb included).
+_IMAGE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 
 
 def text_input(request: Request, name: str = "text") -> str:
@@ -41,32 +46,35 @@ def artifact_path(request: Request, store: ArtifactStore, kind: str) -> Path:
     return store.path(uris[0])
 
 
-def image_input(request: Request, store: ArtifactStore) -> tuple[Image.Image, Path]:
-    """The request's image as RGB, with its path; InvalidRequest when the file is not an image."""
-    path = artifact_path(request, store, "image")
+def image_input(request: Request, ctx: BackendContext) -> tuple[Image.Image, Path]:
+    """The request's image as RGB, with its path; ResourceExhausted over the pixel limit (read from the header,
+    before decoding), InvalidRequest when the file is not an image."""
+    path = artifact_path(request, ctx.store, "image")
     try:
         with Image.open(path) as img:
+            check_pixels(path.name, img.size, ctx.limits)
             return img.convert("RGB"), path
-    except (UnidentifiedImageError, OSError) as exc:
+    except _IMAGE_ERRORS as exc:
         raise InvalidRequest(
             f"{path.name} is not a readable image ({type(exc).__name__}); send a PNG, JPEG or WebP file"
         ) from None
 
 
-def audio_input(request: Request, store: ArtifactStore, sampling_rate: int = 16000) -> np.ndarray:
-    """The request's audio as mono float32 at the given rate; InvalidRequest when it cannot be decoded."""
-    from faster_whisper import decode_audio
-
-    path = artifact_path(request, store, "audio file")
+def audio_input(request: Request, ctx: BackendContext, sampling_rate: int = 16000) -> np.ndarray:
+    """The request's audio as mono float32 at the given rate; ResourceExhausted over the length limit (from the
+    header, and again while decoding), InvalidRequest when it cannot be decoded."""
+    path = artifact_path(request, ctx.store, "audio file")
     try:
-        audio = decode_audio(str(path), sampling_rate=sampling_rate)
+        audio = decode_audio(path, sampling_rate, ctx.limits)
+    except HuggingGPTError:
+        raise
     except Exception as exc:  # noqa: BLE001 - PyAV raises many types for undecodable input
         raise InvalidRequest(
             f"{path.name} is not decodable audio ({type(exc).__name__}); send WAV, FLAC or MP3"
         ) from None
     if audio.size == 0:
         raise InvalidRequest(f"{path.name} contains no audio samples")
-    return np.asarray(audio)
+    return audio
 
 
 def save_png(store: ArtifactStore, image: Image.Image, name: str) -> Artifact:

@@ -24,7 +24,7 @@ class MediapipeHandle(Handle):
         self.model_id, self.solution, self.ctx = model_id, solution, ctx
 
     def predict_one(self, request: Request) -> Result:
-        image, path = image_input(request, self.ctx.store)
+        image, path = image_input(request, self.ctx)
         output = self.solution.process(np.asarray(image))
         if self.model_id == POSE:
             return _pose(output, image, path.stem, self.ctx)

@@ -16,7 +16,7 @@ class SileroHandle(Handle):
     def predict_one(self, request: Request) -> Result:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        audio = audio_input(request, self.ctx.store, RATE)
+        audio = audio_input(request, self.ctx, RATE)
         spans = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300))
         speech = sum(s["end"] - s["start"] for s in spans) / max(1, audio.size)
         segments = [{"start": round(s["start"] / RATE, 3), "end": round(s["end"] / RATE, 3)} for s in spans]

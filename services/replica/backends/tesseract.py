@@ -23,7 +23,7 @@ def read_text(request: Request, ctx: BackendContext, lang: str = "eng") -> str:
     """The text printed on the request's image, as tesseract reads it."""
     import pytesseract
 
-    image, _ = image_input(request, ctx.store)
+    image, _ = image_input(request, ctx)
     return str(pytesseract.image_to_string(image, lang=str(request.parameters.get("lang", lang)))).strip()
 
 

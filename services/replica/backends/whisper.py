@@ -17,7 +17,7 @@ class WhisperHandle(Handle):
         self.ctx = ctx
 
     def predict_one(self, request: Request) -> Result:
-        audio = audio_input(request, self.ctx.store)
+        audio = audio_input(request, self.ctx)
         beam = int(request.parameters.get("beam_size", 1))
         segments, info = self.model.transcribe(audio, beam_size=beam, language="en")
         parts = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments]
