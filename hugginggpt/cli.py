@@ -1,4 +1,4 @@
-"""The `hugginggpt` command: up, down, status, ask, eval plan, catalog refresh."""
+"""The `hugginggpt` command: up, down, status, ask, eval plan, eval answers, catalog refresh."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     # Sub-tools with their own argument parsers take the rest of the command line as it is.
     delegated = {
         ("eval", "plan"): "services.planner.evaluation",
+        ("eval", "answers"): "hugginggpt.answereval",
         ("catalog", "refresh"): "services.selector.catalog_refresh",
     }
     if len(argv) >= 2 and (argv[0], argv[1]) in delegated:
@@ -41,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--gateway", default="", help="gateway address (default: the local stack's)")
     ask.add_argument("--timeout", default=600.0, type=float, help="seconds before the request is abandoned")
     ask.set_defaults(func=_ask)
-    sub.add_parser("eval", help="`hugginggpt eval plan --help`: measure planning on TaskBench-format data")
+    sub.add_parser("eval", help="`hugginggpt eval plan --help`: measure planning on TaskBench-format data; "
+                   "`hugginggpt eval answers --help`: check answers of multi-turn cases")
     sub.add_parser("catalog", help="`hugginggpt catalog refresh --help`: refresh the model catalogue online")
     return parser
 

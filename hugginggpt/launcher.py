@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,11 +159,12 @@ class Stack:
             self._wait_healthy(proc, int(state[proc.name]["pid"]), deadline, alias)
         return {p.name: f"127.0.0.1:{p.port}" for p in procs}
 
-    def down(self, grace: float = 15.0) -> list[str]:
-        """SIGTERM every process (gateway first), then SIGKILL what is left after the grace period."""
+    def down(self, grace: float = 15.0, only: Collection[str] | None = None) -> list[str]:
+        """SIGTERM every process (gateway first), or those named in `only`, then SIGKILL what is left."""
         state = self.running()
         order = ["gateway", "planner", "selector", "executor", "responder", "mediapipe", "replica", "router", "llm"]
-        names = sorted(state, key=lambda n: order.index(n) if n in order else len(order))
+        chosen = [n for n in state if only is None or n in only]
+        names = sorted(chosen, key=lambda n: order.index(n) if n in order else len(order))
         for name in names:
             _signal(int(state[name]["pid"]), signal.SIGTERM)
         deadline = time.monotonic() + grace
@@ -171,7 +172,11 @@ class Stack:
             time.sleep(0.2)
         for name in names:
             _signal(int(state[name]["pid"]), signal.SIGKILL)
-        self.state_file.unlink(missing_ok=True)
+        left = {n: info for n, info in state.items() if n not in names}
+        if left:
+            self.state_file.write_text(json.dumps(left, indent=1))
+        else:
+            self.state_file.unlink(missing_ok=True)
         return names
 
     def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> None:
