@@ -176,21 +176,22 @@ class ArtifactStore:
         return Artifact(uri, target.name, media_type, out.size, kind_of(media_type))
 
     def new_path(self, name: str) -> tuple[Path, str]:
-        """A fresh file path to write and the URI it will have once commit(uri) moved it into place."""
+        """A fresh file path and its URI, for a writer that handles the file itself; the URI is handed out
+        only once the file is complete (write to staging_path(path) and rename for atomicity)."""
         target, uri, _ = self._new_target(name, "")
-        return staging_path(target), uri
+        return target, uri
 
     def commit(self, uri: str) -> Artifact:
-        """Moves a file written at new_path() into place (atomically); ResourceExhausted (and the file
-        removed) when too large."""
+        """Makes a file written at new_path() final: its staging file (when one was used) renamed into
+        place; ResourceExhausted (and the file removed) when too large."""
         match = _URI.match(uri)
         if not match:
             raise InvalidRequest(f"{uri!r} is not an artifact URI (expected artifact://<id>/<name>)")
         final = self.root / match.group(1) / match.group(2)
         staged = staging_path(final)
         if staged.is_file() and not staged.is_symlink():
-            self._check_size(staged.stat().st_size, staged)
             os.replace(staged, final)
+        self._check_size(self.path(uri).stat().st_size, final)
         return self.describe(uri)
 
     def _new_target(self, name: str, media_type: str) -> tuple[Path, str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hugginggpt.artifacts import ArtifactStore, is_artifact_uri, safe_name
+from hugginggpt.artifacts import ArtifactStore, is_artifact_uri, safe_name, staging_path
 from hugginggpt.domain import Kind
 from hugginggpt.errors import InvalidRequest, NotFound, ResourceExhausted
 
@@ -121,9 +121,9 @@ def test_a_write_that_fails_midway_leaves_nothing(store: ArtifactStore) -> None:
     assert list(store.root.iterdir()) == []
 
 
-def test_new_path_writes_aside_until_commit(store: ArtifactStore) -> None:
+def test_a_file_staged_beside_new_path_appears_only_at_commit(store: ArtifactStore) -> None:
     target, uri = store.new_path("upload.txt")
-    target.write_bytes(b"uploaded")
+    staging_path(target).write_bytes(b"uploaded")
     with pytest.raises(NotFound):
         store.path(uri)
     assert store.commit(uri).size_bytes == 8 and store.read_bytes(uri) == b"uploaded"
