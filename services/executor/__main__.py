@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hugginggpt import tracing
-from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.logs import configure
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.tasktypes import load_task_types
@@ -21,9 +21,9 @@ async def main() -> None:
     configure("executor")
     traces = tracing.setup("executor")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     config = ExecutorConfig.from_env()
-    store = ArtifactStore(config.artifact_dir, config.artifact_max_bytes)
+    store = open_artifact_store(root=config.artifact_dir, max_bytes=config.artifact_max_bytes)
     router = RouterClient(config.router_address)
-    executor = Executor(router, load_task_types(), store_lookup(store))
+    executor = Executor(router, load_task_types(), store_lookup(store), config.max_tasks)
     servicer = ExecutorServicer(executor, config)
     spec = ServerSpec(
         listen=config.listen,

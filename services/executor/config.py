@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hugginggpt.planvalidation import DEFAULT_MAX_TASKS, MAX_TASKS_SETTING
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
 from services.executor.runtypes import Mode
 
@@ -23,6 +24,7 @@ class ExecutorConfig:
     mode: Mode
     artifact_dir: Path
     artifact_max_bytes: int
+    max_tasks: int = DEFAULT_MAX_TASKS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ExecutorConfig:
@@ -43,9 +45,12 @@ class ExecutorConfig:
             mode=Mode(mode),
             artifact_dir=Path(env_str("HUGGINGGPT_ARTIFACT_DIR", ".hugginggpt/artifacts", env)),
             artifact_max_bytes=env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", 50 * 1024 * 1024, env),
+            max_tasks=env_int(MAX_TASKS_SETTING, DEFAULT_MAX_TASKS, env),
         )
         if config.max_parallel < 1:
             raise SettingsError("environment variable HUGGINGGPT_EXECUTOR_MAX_PARALLEL must be at least 1")
+        if config.max_tasks < 1:
+            raise SettingsError(f"environment variable {MAX_TASKS_SETTING} must be at least 1")
         if config.task_timeout_seconds <= 0 or config.request_timeout_seconds <= 0:
             raise SettingsError("HUGGINGGPT_EXECUTOR_*_TIMEOUT_SECONDS must be positive")
         return config

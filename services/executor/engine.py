@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from hugginggpt.domain import TaskTypeSpec
 from hugginggpt.errors import InvalidRequest
+from hugginggpt.planvalidation import DEFAULT_MAX_TASKS
 from services.executor.runtypes import InferenceBackend, PlanEnd, RunOptions, ScheduledItem, TaskEvent
 from services.executor.scheduler import Run
 from services.executor.validation import ArtifactExists, StreamValidator, validate_items
@@ -19,14 +20,15 @@ class Executor:
     """Runs plans on an inference backend; holds nothing per request."""
 
     def __init__(self, backend: InferenceBackend, task_types: Mapping[str, TaskTypeSpec],
-                 exists: ArtifactExists) -> None:
+                 exists: ArtifactExists, max_tasks: int = DEFAULT_MAX_TASKS) -> None:
         self._backend = backend
         self._types = task_types
         self._exists = exists
+        self._max_tasks = max_tasks
 
     async def execute(self, items: Sequence[ScheduledItem], options: RunOptions) -> AsyncIterator[TaskEvent]:
         """Validates the whole plan (InvalidRequest before anything runs), then streams its events."""
-        validate_items(items, self._types, self._exists)
+        validate_items(items, self._types, self._exists, self._max_tasks)
         run = Run(self._backend, options)
         try:
             for item in items:
@@ -51,7 +53,7 @@ class Executor:
             await run.aclose()
 
     async def _intake(self, items: AsyncIterator[ScheduledItem | PlanEnd], run: Run) -> None:
-        validator = StreamValidator(self._types, self._exists)
+        validator = StreamValidator(self._types, self._exists, self._max_tasks)
         count = 0
         try:
             async for item in items:

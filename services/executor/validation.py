@@ -8,7 +8,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from hugginggpt.artifacts import ArtifactStore, is_artifact_uri
 from hugginggpt.domain import GENERATED_PREFIX, Argument, Choice, Kind, Plan, Task, TaskTypeSpec
 from hugginggpt.errors import HuggingGPTError, InvalidRequest
-from hugginggpt.planvalidation import SLOT_KINDS, complete_dependencies, parse_reference, validate_plan
+from hugginggpt.planvalidation import (
+    DEFAULT_MAX_TASKS,
+    SLOT_KINDS,
+    check_task_count,
+    complete_dependencies,
+    parse_reference,
+    validate_plan,
+)
 from services.executor.runtypes import ScheduledItem
 
 ArtifactExists = Callable[[str], bool]
@@ -54,12 +61,6 @@ def _uris(tasks: Iterable[Task], exists: ArtifactExists) -> set[str]:
     return {uri for uri in found if is_artifact_uri(uri) and exists(uri)}
 
 
-def _choice_errors(item: ScheduledItem) -> list[str]:
-    if not item.choice.chosen.model_id.strip():
-        return [f"task {item.task.id}: its selection names no model"]
-    return []
-
-
 def _raise(errors: Sequence[str]) -> None:
     if errors:
         raise InvalidRequest("the plan cannot run: " + "; ".join(errors))
@@ -77,13 +78,15 @@ def pair(
 
 
 def validate_items(
-    items: Sequence[ScheduledItem], task_types: Mapping[str, TaskTypeSpec], exists: ArtifactExists
+    items: Sequence[ScheduledItem], task_types: Mapping[str, TaskTypeSpec], exists: ArtifactExists,
+    max_tasks: int = DEFAULT_MAX_TASKS,
 ) -> None:
-    """Every problem of a whole plan at once, as one InvalidRequest."""
+    """Every problem of a whole plan at once, as one InvalidRequest; ResourceExhausted over the task limit."""
     if not items:
         raise InvalidRequest("the plan has no tasks; send at least one task")
+    check_task_count(len(items), max_tasks)
     tasks = [i.task for i in items]
-    errors = [e for i in items for e in _choice_errors(i) + literal_errors(i.task)]
+    errors = [e for i in items for e in literal_errors(i.task)]
     errors += validate_plan(Plan(tuple(tasks)), task_types, _uris(tasks, exists))
     _raise(errors)
 
@@ -91,9 +94,11 @@ def validate_items(
 class StreamValidator:
     """Validates tasks one at a time as they arrive; dependencies on tasks still to come are allowed."""
 
-    def __init__(self, task_types: Mapping[str, TaskTypeSpec], exists: ArtifactExists) -> None:
+    def __init__(self, task_types: Mapping[str, TaskTypeSpec], exists: ArtifactExists,
+                 max_tasks: int = DEFAULT_MAX_TASKS) -> None:
         self._types = task_types
         self._exists = exists
+        self._max_tasks = max_tasks
         self._tasks: dict[int, Task] = {}
 
     def admit(self, item: ScheduledItem) -> None:
@@ -101,7 +106,8 @@ class StreamValidator:
         task = item.task
         if task.id in self._tasks:
             raise InvalidRequest(f"task {task.id} was sent twice; task ids must be unique")
-        errors = _choice_errors(item) + literal_errors(task)
+        check_task_count(len(self._tasks) + 1, self._max_tasks)
+        errors = literal_errors(task)
         present = {**self._tasks, task.id: task}
         plan = Plan(tuple(_without_absent(t, present) for t in present.values()))
         errors += validate_plan(plan, self._types, _uris(present.values(), self._exists))
@@ -124,7 +130,7 @@ def store_lookup(store: ArtifactStore) -> ArtifactExists:
 
     def exists(uri: str) -> bool:
         try:
-            store.path(uri)
+            store.describe(uri)  # metadata only: an object store need not download the file for this
         except HuggingGPTError:
             return False
         return True

@@ -8,7 +8,7 @@ import pytest
 
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.domain import Argument, Candidate, Choice, Task
-from hugginggpt.errors import InvalidRequest
+from hugginggpt.errors import InvalidRequest, ResourceExhausted
 from hugginggpt.tasktypes import load_task_types
 from services.executor.engine import Executor
 from services.executor.runtypes import InferenceCall, InferenceReply, RunOptions, ScheduledItem
@@ -112,10 +112,9 @@ def test_missing_selection_is_refused() -> None:
         pair(tasks, [Choice(1, Candidate("m", True), "")], {})
 
 
-def test_selection_without_a_model_is_refused(store: ArtifactStore) -> None:
+def test_selection_without_a_model_is_admitted_so_it_can_fail_on_its_own(store: ArtifactStore) -> None:
     validator = StreamValidator(load_task_types(), store_lookup(store))
-    with pytest.raises(InvalidRequest, match="names no model"):
-        validator.admit(sched(Task(1, "summarization", (), (Argument("text", literal="x"),)), model=" "))
+    validator.admit(sched(Task(1, "summarization", (), (Argument("text", literal="x"),)), model=" "))
 
 
 def test_streamed_duplicate_id_and_unknown_type_are_refused(store: ArtifactStore) -> None:
@@ -132,3 +131,18 @@ def test_streamed_task_may_depend_on_one_not_yet_arrived(store: ArtifactStore) -
     validator.admit(sched(Task(2, "summarization", (), (Argument("text", literal="<GENERATED>-5"),))))
     with pytest.raises(InvalidRequest, match="cycle"):
         validator.admit(sched(Task(5, "summarization", (2,), (Argument("text", task_ref=2),))))
+
+
+async def test_a_plan_of_2000_tasks_is_refused_before_anything_runs(store: ArtifactStore) -> None:
+    tasks = [Task(i, "summarization", (), (Argument("text", literal="x"),)) for i in range(2000)]
+    executor = Executor(NeverCalled(), load_task_types(), store_lookup(store), max_tasks=64)
+    with pytest.raises(ResourceExhausted, match="2000 tasks; the limit is 64"):
+        [e async for e in executor.execute([sched(t) for t in tasks], RunOptions())]
+
+
+def test_a_streamed_plan_is_refused_at_the_task_over_the_limit(store: ArtifactStore) -> None:
+    validator = StreamValidator(load_task_types(), store_lookup(store), max_tasks=2)
+    for i in range(2):
+        validator.admit(sched(Task(i, "summarization", (), (Argument("text", literal="x"),))))
+    with pytest.raises(ResourceExhausted, match="HUGGINGGPT_MAX_PLAN_TASKS"):
+        validator.admit(sched(Task(2, "summarization", (), (Argument("text", literal="x"),))))
