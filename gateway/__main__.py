@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from gateway.config import GatewayConfig
 from gateway.wiring import build_spec
@@ -21,6 +22,9 @@ async def serve(config: GatewayConfig, traces: tracing.Tracing) -> None:
 def main() -> None:
     logs.configure("gateway", env_str("HUGGINGGPT_LOG_LEVEL", "INFO"))
     config = GatewayConfig.from_env()
+    if not config.auth_token:
+        logging.getLogger("gateway").warning(
+            "HUGGINGGPT_GATEWAY_OPEN=true: serving anyone who can reach %s, without a token", config.listen)
     traces = tracing.setup("gateway")  # before any server or channel exists, so both are instrumented
     asyncio.run(serve(config, traces))
 

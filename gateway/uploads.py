@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import os
 from collections.abc import AsyncIterator
@@ -61,7 +62,8 @@ async def receive(store: ArtifactStore, name: str, media_type: str, chunks: Asyn
         _discard(target)
         raise
     metrics.ARTIFACT_BYTES.labels("upload").inc(size)
-    return store.describe(uri)
+    # The object store's copy is what other pods read; a local store only checks the file.
+    return await asyncio.to_thread(store.commit, uri)
 
 
 async def send(store: ArtifactStore, uri: str) -> AsyncIterator[Artifact | bytes]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import grpc
 from opentelemetry import trace
 
-from gateway.auth import BearerTokenInterceptor
 from gateway.clients import StageClients
 from gateway.config import GatewayConfig
 from gateway.conversation import Conversations, TurnLimits
 from gateway.pipeline import Pipeline, PipelineOptions
 from gateway.servicer import GatewayServicer
 from gateway.sessions import open_store
-from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.artifacts_s3 import open_artifact_store
+from hugginggpt.auth import bearer_interceptor
 from hugginggpt.budget import LlmCallBudget
 from hugginggpt.server import ServerSpec
 from hugginggpt.v1 import gateway_pb2, gateway_pb2_grpc
@@ -29,7 +29,7 @@ def server_credentials(config: GatewayConfig) -> grpc.ServerCredentials | None:
 
 def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> ServerSpec:
     """Everything the gateway needs, created once; the spec's on_stop hooks close it all."""
-    artifacts = ArtifactStore(config.artifact_dir, config.artifact_max_bytes)
+    artifacts = open_artifact_store(root=config.artifact_dir, max_bytes=config.artifact_max_bytes)
     sessions = open_store(config.session_store)
     stages = StageClients(config)
     pipeline = Pipeline(
@@ -51,9 +51,10 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
         register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
         on_stop=[conversations.drain, stages.close, sessions.close],
-        interceptors=[BearerTokenInterceptor(config.auth_token)] if config.auth_token else [],
+        interceptors=[bearer_interceptor(config.auth_token)] if config.auth_token else [],
         credentials=server_credentials(config),
         max_concurrent_requests=config.max_concurrent_requests,
         concurrency_setting="HUGGINGGPT_GATEWAY_MAX_CONCURRENT_REQUESTS",
         max_request_seconds=config.request_timeout_seconds,
+        service_token="",  # a public entry point: callers show the bearer token, not the services' token
     )

@@ -1,4 +1,4 @@
-"""An artifact store on an S3-compatible object store, with the same interface as ArtifactStore."""
+"""The artifact store factory every service uses, and the store on an S3-compatible object store."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
-
-import urllib3
-from minio import Minio
-from minio.credentials import ChainedProvider, EnvAWSProvider, EnvMinioProvider, IamAwsProvider
-from minio.error import S3Error
-from urllib3.exceptions import HTTPError
 
 from hugginggpt.artifacts import (
     _URI,
@@ -28,13 +23,20 @@ from hugginggpt.domain import Artifact
 from hugginggpt.errors import InvalidRequest, NotFound, Unavailable
 from hugginggpt.settings import SettingsError, env_int, env_str
 
+if TYPE_CHECKING:  # minio is imported only where an object store is configured (not in the mediapipe venv)
+    from minio import Minio
+
 MISSING = {"NoSuchKey", "NoSuchObject", "NotFound"}
 
 
-class S3ArtifactStore:
-    """Artifacts as objects `<prefix>/<token>/<name>` in a bucket; files are cached locally for models."""
+class S3ArtifactStore(ArtifactStore):
+    """Artifacts as objects `<prefix>/<token>/<name>` in a bucket; files are cached locally for models.
+
+    A subclass so that every service types its store as ArtifactStore; it overrides every public method.
+    """
 
     def __init__(self, client: Minio, bucket: str, prefix: str, cache_dir: Path, max_bytes: int) -> None:
+        self.root = cache_dir
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -130,6 +132,9 @@ class S3ArtifactStore:
         return match.group(1), match.group(2)
 
     def _call(self, uri: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from minio.error import S3Error
+        from urllib3.exceptions import HTTPError
+
         try:
             return fn(*args, **kwargs)
         except S3Error as exc:
@@ -142,6 +147,10 @@ class S3ArtifactStore:
 
 def s3_client(endpoint_url: str, region: str) -> Minio:
     """A client for an S3-compatible endpoint; keys from AWS_* or MINIO_* variables, else the IAM role."""
+    import urllib3
+    from minio import Minio
+    from minio.credentials import ChainedProvider, EnvAWSProvider, EnvMinioProvider, IamAwsProvider
+
     parsed = urlparse(endpoint_url)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
         raise SettingsError(f"HUGGINGGPT_S3_ENDPOINT_URL must be http(s)://host[:port], got {endpoint_url!r}")
@@ -154,11 +163,18 @@ def s3_client(endpoint_url: str, region: str) -> Minio:
                  http_client=http)
 
 
-def open_artifact_store(env: Mapping[str, str] | None = None) -> ArtifactStore | S3ArtifactStore:
-    """The store HUGGINGGPT_ARTIFACT_STORE names (s3://bucket/prefix), else the local/shared directory."""
+def open_artifact_store(
+    env: Mapping[str, str] | None = None, *, root: Path | None = None, max_bytes: int | None = None
+) -> ArtifactStore:
+    """The store HUGGINGGPT_ARTIFACT_STORE names (s3://bucket/prefix), else the local/shared directory.
+
+    Every service builds its store here. root and max_bytes, when given (from a service's own settings),
+    take the place of HUGGINGGPT_ARTIFACT_DIR and HUGGINGGPT_ARTIFACT_MAX_BYTES.
+    """
     source = os.environ if env is None else env
-    max_bytes = env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", 50 * 1024 * 1024, source)
-    local = Path(env_str("HUGGINGGPT_ARTIFACT_DIR", ".hugginggpt/artifacts", source))
+    if max_bytes is None:
+        max_bytes = env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", 50 * 1024 * 1024, source)
+    local = root or Path(env_str("HUGGINGGPT_ARTIFACT_DIR", ".hugginggpt/artifacts", source))
     store = source.get("HUGGINGGPT_ARTIFACT_STORE", "")
     if not store:
         return ArtifactStore(local, max_bytes)

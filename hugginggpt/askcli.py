@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -83,7 +84,21 @@ def render(event: gateway_pb2.ChatResponse, answering: list[bool]) -> str:
     return ""
 
 
-async def ask(address: str, request: str, files: list[Path], session: str, out: Path, timeout: float) -> int:
+@dataclass(frozen=True)
+class Connection:
+    """How to reach the gateway: its address, bearer token ("" for none), TLS and the CA to trust."""
+
+    address: str
+    token: str = ""
+    tls: bool = False
+    ca: bytes | None = None
+
+    def client(self) -> GatewayClient:
+        return GatewayClient(self.address, token=self.token, tls=self.tls, root_certificates=self.ca)
+
+
+async def ask(connection: Connection, request: str, files: list[Path], session: str, out: Path,
+              timeout: float) -> int:
     """Runs one turn; returns the process exit status."""
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
@@ -91,7 +106,7 @@ async def ask(address: str, request: str, files: list[Path], session: str, out: 
         return 2
     answering = [False]
     try:
-        async with GatewayClient(address) as client:
+        async with connection.client() as client:
             summary = None
             async for event in client.chat(request, files=files, session_id=session, timeout=timeout):
                 if event.WhichOneof("event") == "summary":
@@ -103,6 +118,8 @@ async def ask(address: str, request: str, files: list[Path], session: str, out: 
                 for path in await client.download_all(summary, out):
                     print(f"saved {path}")
     except grpc.aio.AioRpcError as exc:
-        print(f"\nerror: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        hint = " (pass --token, or set HUGGINGGPT_GATEWAY_AUTH_TOKEN)" if (
+            exc.code() == grpc.StatusCode.UNAUTHENTICATED) else ""
+        print(f"\nerror: {exc.code().name}: {exc.details()}{hint}", file=sys.stderr)
         return 1
     return 0

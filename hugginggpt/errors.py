@@ -61,3 +61,9 @@ class Unauthenticated(HuggingGPTError):
     """The caller's credentials are missing or wrong."""
 
     code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(HuggingGPTError):
+    """The caller is known but may not do this (for example, use a mode the deployment forbids)."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED

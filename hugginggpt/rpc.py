@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -12,6 +13,7 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
+from hugginggpt.auth import SERVICE_TOKEN_ENV, SERVICE_TOKEN_KEY
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.logs import request_id_var
 
@@ -157,8 +159,10 @@ def channel(address: str) -> grpc.aio.Channel:
 
 
 def outbound_metadata() -> tuple[tuple[str, str], ...]:
-    """Metadata for a call made on behalf of the current request (its id travels along)."""
-    return ((REQUEST_ID_KEY, request_id_var.get()),)
+    """Metadata for a call to a peer: the current request's id, and the deployment's service token if set."""
+    pairs = ((REQUEST_ID_KEY, request_id_var.get()),)
+    token = os.environ.get(SERVICE_TOKEN_ENV, "").strip()
+    return (*pairs, (SERVICE_TOKEN_KEY, token)) if token else pairs
 
 
 def remaining(context: grpc.aio.ServicerContext | None, default: float) -> float:

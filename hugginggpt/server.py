@@ -14,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 from hugginggpt.admission import AdmissionInterceptor
+from hugginggpt.auth import service_interceptor, service_token
 from hugginggpt.rpc import MAX_MESSAGE_BYTES, ServiceInterceptor
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class ServerSpec:
     interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
     # TLS credentials; None serves plaintext.
     credentials: grpc.ServerCredentials | None = None
+    # The token callers must send (hugginggpt.auth); None: run() reads HUGGINGGPT_SERVICE_TOKEN; "": open
+    # (the gateway, a public entry point with its own check, and tests of one service alone).
+    service_token: str | None = None
     # Requests handled at once (0: no limit); over it a request is refused naming concurrency_setting.
     max_concurrent_requests: int = 0
     concurrency_setting: str = ""
@@ -48,10 +52,11 @@ class ServerSpec:
 
 def build_server(spec: ServerSpec) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     """Creates the server with interceptors, health and reflection; returns it with its bound port."""
+    checks = [service_interceptor(spec.service_token)] if spec.service_token else []
     admission = [AdmissionInterceptor(spec.max_concurrent_requests, spec.concurrency_setting)] if (
         spec.max_concurrent_requests > 0) else []
     server = grpc.aio.server(
-        interceptors=[*spec.interceptors, ServiceInterceptor(), *admission],
+        interceptors=[*checks, *spec.interceptors, ServiceInterceptor(), *admission],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -91,6 +96,11 @@ async def _watch_readiness(spec: ServerSpec, health_servicer: health.aio.HealthS
 
 async def run(spec: ServerSpec) -> None:
     """Serves until SIGTERM or SIGINT, then reports NOT_SERVING and stops with a grace period."""
+    if spec.service_token is None:
+        spec.service_token = service_token()  # SettingsError, naming the variables, when neither is set
+        if not spec.service_token:
+            logger.warning("HUGGINGGPT_SERVICE_OPEN=true: accepting calls from anyone who can reach %s",
+                           spec.listen)
     server, health_servicer, port = build_server(spec)
     if spec.metrics_port:
         start_http_server(spec.metrics_port, addr="0.0.0.0")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import grpc
 from google.protobuf.json_format import MessageToDict
 
+from hugginggpt.auth import check_mode
 from hugginggpt.convert import choice_from_pb, task_from_pb
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.rpc import remaining
@@ -46,10 +47,16 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
         self._config = config
 
     def _options(self, mode: int, task_timeout: float, context: grpc.aio.ServicerContext) -> RunOptions:
-        return RunOptions(mode=_MODE.get(mode, self._config.mode),  # type: ignore[call-overload]
+        return RunOptions(mode=self._mode(mode),
                           task_timeout_seconds=task_timeout or self._config.task_timeout_seconds,
                           max_parallel=self._config.max_parallel,
                           budget_seconds=remaining(context, self._config.request_timeout_seconds))
+
+    def _mode(self, value: int) -> Mode:
+        """The requested mode, refused up front when it asks for hosted inference a local deployment forbids."""
+        mode: Mode = _MODE.get(value, self._config.mode)  # type: ignore[call-overload]
+        check_mode(mode.value, self._config.mode.value)
+        return mode
 
     async def Execute(self, request: epb.ExecuteRequest,  # noqa: N802 - gRPC method name
                       context: grpc.aio.ServicerContext) -> AsyncIterator[epb.ExecuteResponse]:

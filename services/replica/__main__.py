@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from hugginggpt import logs
-from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.llm import LlmClient, LlmSettings
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.settings import env_str
@@ -48,7 +48,7 @@ def create(
     """The replica core with its thread pool, built from settings."""
     pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="model")
     ctx = BackendContext(
-        ArtifactStore(config.artifact_dir, config.artifact_max_bytes),
+        open_artifact_store(root=config.artifact_dir, max_bytes=config.artifact_max_bytes),
         pick_device(config.device),
         llm,
         config.debug_sleep_seconds,

@@ -7,7 +7,7 @@ import logging
 
 import grpc
 
-from hugginggpt.rpc import channel
+from hugginggpt.rpc import channel, outbound_metadata
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
 from services.replica.convert import state_to_pb
 from services.replica.replica import Replica
@@ -64,7 +64,8 @@ class RouterRegistration:
 
     async def _register(self) -> float:
         reply = await self._stub.RegisterReplica(
-            router_pb2.RegisterReplicaRequest(replica=self._info()), timeout=CALL_TIMEOUT_S
+            router_pb2.RegisterReplicaRequest(replica=self._info()), timeout=CALL_TIMEOUT_S,
+            metadata=outbound_metadata(),
         )
         self.registrations += 1
         logger.info("registered with router %s as %s", self.address, self.replica.replica_id)
@@ -74,6 +75,6 @@ class RouterRegistration:
         models = [state_to_pb(s) for s in self.replica.models()]
         reply = await self._stub.Heartbeat(
             router_pb2.HeartbeatRequest(replica_id=self.replica.replica_id, models=models),
-            timeout=CALL_TIMEOUT_S,
+            timeout=CALL_TIMEOUT_S, metadata=outbound_metadata(),
         )
         return bool(reply.known)

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 
 from hugginggpt import logs, tracing
-from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
 from services.router.clients import ReplicaClients
 from services.router.config import RouterConfig
 from services.router.hosted import HostedInference
 from services.router.registry import Registry
-from services.router.routing import Router
+from services.router.routing import Mode, Router
 from services.router.servicer import RouterServicer
 
 
@@ -27,14 +27,20 @@ def _kubernetes_api() -> object:
     return client.CoreV1Api()
 
 
+def hosted_backend(cfg: RouterConfig) -> HostedInference | None:
+    """Hosted inference, with the artifact store it writes to, only where the deployment allows it."""
+    if cfg.mode is Mode.LOCAL or not cfg.hf_token:
+        return None  # no store opened: a local-mode router touches no artifact (its pod mounts none)
+    return HostedInference(cfg.hf_endpoint, cfg.hf_token,
+                           open_artifact_store(root=cfg.artifact_dir, max_bytes=cfg.artifact_max_bytes))
+
+
 async def main() -> None:
     logs.configure("router")
     traces = tracing.setup("router")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     cfg = RouterConfig.from_env()
     clients = ReplicaClients()
-    store = ArtifactStore(cfg.artifact_dir, cfg.artifact_max_bytes)
-    hosted = HostedInference(cfg.hf_endpoint, cfg.hf_token, store)
-    router = Router(Registry(cfg.replica_ttl_seconds), clients, hosted, cfg.mode, cfg.max_attempts)
+    router = Router(Registry(cfg.replica_ttl_seconds), clients, hosted_backend(cfg), cfg.mode, cfg.max_attempts)
     servicer = RouterServicer(router, cfg.heartbeat_seconds, cfg.default_max_in_flight, cfg.timeout_seconds)
     background = [asyncio.create_task(router.expire_forever(cfg.heartbeat_seconds / 2))]
     if cfg.discovery == "kubernetes":

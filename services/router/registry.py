@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 
+from hugginggpt.errors import PermissionDenied
+
 # A replica that lists this model id serves any model of the task types given with it
 # (the transformers path loads arbitrary Hub ids); exact listings are preferred over it.
 ANY_MODEL = "*"
@@ -74,8 +76,19 @@ class Registry:
         max_in_flight: int,
         pinned: bool = False,
     ) -> Replica:
-        """Adds a replica or refreshes it; keeps its in-flight count and clears any suspicion."""
+        """Adds a replica or refreshes it; keeps its in-flight count and clears any suspicion.
+
+        Raises PermissionDenied when a replica registering itself (not pinned) names an id that a live
+        replica at another address holds: one replica never takes over another's traffic. Discovery
+        (pinned) reads pod addresses from the Kubernetes API, so it may move an id.
+        """
         existing = self._replicas.get(replica_id)
+        if existing is not None and not pinned and existing.address != address and self._held(existing):
+            raise PermissionDenied(
+                f"replica id {replica_id!r} is held by the replica at {existing.address}; give this replica "
+                f"(at {address}) an id of its own (HUGGINGGPT_REPLICA_ID), or wait until that one stops "
+                f"heartbeating ({self.ttl_seconds:.0f} s)"
+            )
         states = {m.model_id: m for m in models}
         if existing is None:
             existing = Replica(replica_id, address, states, max(1, max_in_flight), self.clock())
@@ -89,6 +102,9 @@ class Registry:
         existing.suspect = False
         existing.pinned = existing.pinned or pinned
         return existing
+
+    def _held(self, replica: Replica) -> bool:
+        return replica.pinned or self.clock() - replica.last_seen <= self.ttl_seconds
 
     def heartbeat(self, replica_id: str, models: Iterable[ModelState] | None) -> bool:
         """Refreshes a known replica; False when unknown (it should register again)."""

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Protocol
 
+from hugginggpt.auth import check_mode
 from hugginggpt.errors import DeadlineExceeded, NotFound, ResourceExhausted, Unavailable
 from hugginggpt.v1 import common_pb2, router_pb2
 from services.router import metrics
@@ -161,11 +162,14 @@ class Router:
                 await self._release(replica)
 
     def resolve_mode(self, value: int) -> Mode:
-        return {
+        """The requested mode; PermissionDenied when it would send data to hosted inference the deployment forbids."""
+        mode: Mode = {
             common_pb2.INFERENCE_MODE_LOCAL: Mode.LOCAL,
             common_pb2.INFERENCE_MODE_HUGGINGFACE: Mode.HUGGINGFACE,
             common_pb2.INFERENCE_MODE_HYBRID: Mode.HYBRID,
         }.get(value, self.default_mode)  # type: ignore[call-overload]
+        check_mode(mode.value, self.default_mode.value)
+        return mode
 
     async def _run_on(
         self, replica: Replica, inference: router_pb2.Inference, deadline: float

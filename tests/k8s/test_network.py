@@ -18,8 +18,10 @@ EDGES = {
     ("selector", "router", 50054), ("router", "replica", 50055), ("router", "mediapipe-replica", 50057),
     ("replica", "router", 50054), ("mediapipe-replica", "router", 50054),
     ("planner", "llm", 8080), ("selector", "llm", 8080), ("responder", "llm", 8080), ("replica", "llm", 8080),
+    ("edge", "gateway", 50050),  # the HTTP front end, once its Deployment exists
 }
-POLICY_ROOTS = ["overlays/cpu", "overlays/gpu", "overlays/vllm"]
+# The policies are part of the base: every overlay with the in-cluster LLM has exactly the graph above.
+POLICY_ROOTS = ["base", "overlays/cpu", "overlays/gpu", "overlays/vllm"]
 
 
 def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from gateway_fakes import Stack as GatewayStack
 
+from gateway.client import GatewayClient
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.artifacts_s3 import S3ArtifactStore, open_artifact_store
 from hugginggpt.errors import InvalidRequest, NotFound, ResourceExhausted, Unavailable
@@ -126,3 +128,19 @@ def test_unreachable_endpoint_is_unavailable(env: dict[str, str]) -> None:
     store = open_artifact_store({**env, "HUGGINGGPT_S3_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}"})
     with pytest.raises(Unavailable):
         store.describe("artifact://" + "C" * 24 + "/x.png")
+
+
+async def test_the_gateway_commits_uploads_to_the_configured_object_store(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in env.items():  # the gateway builds its store from the environment, as in a pod
+        monkeypatch.setenv(key, value)
+    stack = await GatewayStack(tmp_path, artifact_dir=tmp_path / "gateway-cache", artifact_max_bytes=1000).start()
+    try:
+        upload = tmp_path / "note.txt"
+        upload.write_bytes(b"committed for every pod")
+        async with GatewayClient(stack.address) as client:
+            artifact = await client.upload(upload)
+    finally:
+        await stack.stop()
+    assert _other_pod(env, tmp_path).read_bytes(artifact.uri) == b"committed for every pod"

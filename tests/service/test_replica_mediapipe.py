@@ -45,7 +45,9 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[grpc.Cha
         "HUGGINGGPT_ARTIFACT_DIR": str(artifacts),
         "HUGGINGGPT_MEDIAPIPE_REPLICA_LISTEN": f"127.0.0.1:{port}",
         "HUGGINGGPT_MEDIAPIPE_REPLICA_PRELOAD": "google/mediapipe-pose",
+        "HUGGINGGPT_SERVICE_OPEN": "true",  # one service alone; the token check has tests of its own
     }
+    env.pop("HUGGINGGPT_SERVICE_TOKEN", None)
     env.pop("HUGGINGGPT_ROUTER_ADDRESS", None)
     proc = subprocess.Popen(
         [str(VENV_PYTHON), "-m", "services.replica.mediapipe"],

@@ -57,7 +57,7 @@ def test_bad_store_urls(url: str) -> None:
 
 
 def test_config_defaults_and_overrides() -> None:
-    assert GatewayConfig.from_env({}).listen == "127.0.0.1:50050"
+    assert GatewayConfig.from_env({"HUGGINGGPT_GATEWAY_OPEN": "true"}).listen == "127.0.0.1:50050"
     config = GatewayConfig.from_env({
         "HUGGINGGPT_GATEWAY_REQUEST_TIMEOUT_SECONDS": "30", "HUGGINGGPT_PLANNER_ADDRESS": "planner:50051",
         "HUGGINGGPT_SESSION_STORE": "redis://127.0.0.1:6379/0", "HUGGINGGPT_GATEWAY_AUTH_TOKEN": "t",
@@ -72,6 +72,8 @@ def test_config_defaults_and_overrides() -> None:
     ({"HUGGINGGPT_GATEWAY_REQUEST_TIMEOUT_SECONDS": "soon"}, "number"),
     ({"HUGGINGGPT_SESSION_STORE": "mysql://db"}, "HUGGINGGPT_SESSION_STORE"),
     ({"HUGGINGGPT_GATEWAY_STREAM_EXECUTION": "maybe"}, "true or false"),
+    ({}, "HUGGINGGPT_GATEWAY_AUTH_TOKEN is not set"),  # no token and not said to be open: refuses to start
+    ({"HUGGINGGPT_GATEWAY_OPEN": "false"}, "HUGGINGGPT_GATEWAY_OPEN=true"),
 ])
 def test_bad_config_fails_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
