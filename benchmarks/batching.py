@@ -55,6 +55,7 @@ def start(batching: bool, port: int, artifacts: str, metrics: int, backend: str)
         "HUGGINGGPT_REPLICA_METRICS_PORT": str(metrics),
         **os.environ,
         "HF_HUB_OFFLINE": "1",
+        "HUGGINGGPT_SERVICE_OPEN": "true",  # one replica on loopback, called without a token
         "HUGGINGGPT_REPLICA_LISTEN": f"127.0.0.1:{port}",
         "HUGGINGGPT_REPLICA_PRELOAD": MODEL,
         "HUGGINGGPT_REPLICA_BATCHING": "1" if batching else "0",

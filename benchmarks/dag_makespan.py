@@ -106,7 +106,8 @@ class Stack:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.ports = {name: free_port() for name in ("executor", "router", "replica")}
         self.env = {**os.environ, "HUGGINGGPT_ARTIFACT_DIR": str(workdir / "artifacts"),
-                    "HUGGINGGPT_INFERENCE_MODE": "local", "PYTHONPATH": str(ROOT)}
+                    "HUGGINGGPT_INFERENCE_MODE": "local", "PYTHONPATH": str(ROOT),
+                    "HUGGINGGPT_SERVICE_OPEN": "true"}  # loopback only; the client sends no token
         self.logs = workdir
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> None:

@@ -65,7 +65,8 @@ def free_port() -> int:
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    # One machine, loopback only: the services run open (HUGGINGGPT_SERVICE_OPEN) so the probes need no token.
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HUGGINGGPT_SERVICE_OPEN": "true", **env}
     with open(log, "wb") as out:
         return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full_env, stdout=out, stderr=out)
 
