@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image build for every stage: a shared runtime, then one target per stage with its own entry point.
 #   docker build -f docker/services.Dockerfile --target planner -t ghcr.io/hugginggpt/hugginggpt-planner:0.1.0 .
-# Targets: gateway planner selector executor router replica responder llm.
+# Targets: gateway edge planner selector executor router replica responder llm.
 ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
@@ -13,6 +13,7 @@ COPY requirements ./requirements
 COPY hugginggpt ./hugginggpt
 COPY services ./services
 COPY gateway ./gateway
+COPY edge ./edge
 # CPU torch first, so the project's torch pin is already satisfied without CUDA wheels.
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
@@ -36,6 +37,11 @@ USER 10001:10001
 FROM runtime AS gateway
 EXPOSE 50050 9090
 ENTRYPOINT ["python", "-m", "gateway"]
+
+# The HTTP edge (OpenAI-compatible API, web UI); it calls the gateway over gRPC.
+FROM runtime AS edge
+EXPOSE 8000
+ENTRYPOINT ["python", "-m", "edge"]
 
 FROM runtime AS planner
 EXPOSE 50051 9090

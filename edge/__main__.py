@@ -18,10 +18,10 @@ async def serve(config: EdgeConfig) -> None:
     gateway = GatewayLink(config.gateway_address, config.auth_token)
     server = uvicorn.Server(uvicorn.Config(
         build_app(config, gateway), host=config.host, port=config.port, log_config=None, access_log=False,
-        timeout_graceful_shutdown=5, lifespan="off",
+        timeout_graceful_shutdown=int(config.request_timeout_seconds) + 5, lifespan="off",
     ))
     try:
-        await server.serve()  # SIGTERM: stop accepting, let open requests finish, then return
+        await server.serve()  # SIGTERM: stop accepting, let open chats finish (up to their deadline)
     finally:
         await gateway.close()
 

@@ -98,6 +98,10 @@ class Edge:
         headers = {"content-length": str(artifact.size_bytes), "cache-control": "private, max-age=3600"}
         return StreamingResponse(_bytes(content), media_type=artifact.media_type, headers=headers)
 
+    async def alive(self, request: Request) -> Response:
+        """Liveness: the process answers, whatever the gateway's state (readiness is /healthz)."""
+        return JSONResponse({"status": "alive"})
+
     async def health(self, request: Request) -> Response:
         serving = await self.gateway.serving()
         return JSONResponse({"status": "serving" if serving else "gateway not serving"},
@@ -177,6 +181,7 @@ def build_app(config: EdgeConfig, gateway: GatewayLink) -> Starlette:
         Route("/v1/models/{name}", edge.model, methods=["GET"]),
         Route("/v1/files/{key}/{name}", edge.files, methods=["GET"]),
         Route("/healthz", edge.health, methods=["GET"]),
+        Route("/livez", edge.alive, methods=["GET"]),
     ]
     if (config.ui_dir / "index.html").is_file():
         routes.append(Mount("/", StaticFiles(directory=config.ui_dir, html=True), name="ui"))

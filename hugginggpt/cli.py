@@ -58,7 +58,7 @@ def _up(args: argparse.Namespace) -> int:
         stack.down()
         return 1
     for name, address in addresses.items():
-        print(f"  {name:<10} {address}")
+        print(f"  {name:<10} {'http://' + address if name == 'edge' else address}")
     print(f"logs in {stack.s.run_dir}; stop with `hugginggpt down`")
     return 0
 

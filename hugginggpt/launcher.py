@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ class Proc:
     command: tuple[str, ...]
     port: int
     grpc_health: bool = True
+    # An HTTP path that answers 200 when the process is ready (the edge); checked instead of gRPC health.
+    http_health: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ SERVICES = {  # name -> (module, base port)
     "responder": ("services.responder", 50056),
     "gateway": ("gateway", 50050),
 }
+EDGE_PORT = 8000  # the HTTP edge (OpenAI-compatible API, web UI), started after the gateway
 
 
 def stack_env(s: StackSettings, llm_alias: str) -> dict[str, str]:
@@ -103,6 +107,7 @@ def stack_env(s: StackSettings, llm_alias: str) -> dict[str, str]:
     for name, (_, base) in SERVICES.items():
         env[f"HUGGINGGPT_{name.upper()}_LISTEN"] = f"127.0.0.1:{s.port(base)}"
         env[f"HUGGINGGPT_{name.upper()}_ADDRESS"] = f"127.0.0.1:{s.port(base)}"
+    env["HUGGINGGPT_EDGE_LISTEN"] = f"127.0.0.1:{s.port(EDGE_PORT)}"
     env["HUGGINGGPT_MEDIAPIPE_REPLICA_LISTEN"] = f"127.0.0.1:{s.port(50057)}"
     env["HUGGINGGPT_MEDIAPIPE_REPLICA_ID"] = "mediapipe-0"
     return env
@@ -124,6 +129,7 @@ def processes(s: StackSettings) -> tuple[list[Proc], str]:
             # Pose, face detection and segmentation live in their own environment (mediapipe pins protobuf 4).
             mediapipe = (str(MEDIAPIPE_PYTHON), "-m", "services.replica.mediapipe")
             procs.append(Proc("mediapipe", mediapipe, s.port(50057)))
+    procs.append(Proc("edge", (sys.executable, "-m", "edge"), s.port(EDGE_PORT), False, "/healthz"))
     return procs, alias
 
 
@@ -162,7 +168,8 @@ class Stack:
     def down(self, grace: float = 15.0, only: Collection[str] | None = None) -> list[str]:
         """SIGTERM every process (gateway first), or those named in `only`, then SIGKILL what is left."""
         state = self.running()
-        order = ["gateway", "planner", "selector", "executor", "responder", "mediapipe", "replica", "router", "llm"]
+        order = ["edge", "gateway", "planner", "selector", "executor", "responder", "mediapipe", "replica", "router",
+                 "llm"]
         chosen = [n for n in state if only is None or n in only]
         names = sorted(chosen, key=lambda n: order.index(n) if n in order else len(order))
         for name in names:
@@ -192,6 +199,12 @@ class Stack:
 
 
 def _healthy(proc: Proc, alias: str) -> bool:
+    if proc.http_health:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{proc.port}{proc.http_health}", timeout=2) as reply:
+                return bool(reply.status == 200)
+        except OSError:  # refused, reset, timed out, or an HTTP error status
+            return False
     if not proc.grpc_health:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{proc.port}/v1", api_key="-", max_retries=0, timeout=2)
         try:

@@ -107,6 +107,7 @@ async def test_a_stopped_gateway_is_503(edge: EdgeServer, stack: Stack) -> None:
     assert response.status_code == 503 and error(response)["type"] == "service_unavailable"
     async with httpx.AsyncClient(base_url=edge.base_url) as http:
         assert (await http.get("/healthz")).status_code == 503
+        assert (await http.get("/livez")).status_code == 200  # not restarted for the gateway's sake
 
 
 async def test_unknown_routes_and_methods_answer_in_the_same_shape(edge: EdgeServer) -> None:
@@ -114,6 +115,7 @@ async def test_unknown_routes_and_methods_answer_in_the_same_shape(edge: EdgeSer
         assert error(await http.get("/v1/embeddings"))["type"] == "not_found_error"
         assert (await http.get(URL)).status_code == 405
         assert (await http.get("/healthz")).json() == {"status": "serving"}
+        assert (await http.get("/livez")).status_code == 200
 
 
 async def test_token_is_required_when_the_gateway_has_one(tmp_path: Path) -> None:
