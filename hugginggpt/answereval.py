@@ -26,36 +26,67 @@ GATEWAY_BASE_PORT = 50050
 
 @dataclass
 class CaseResult:
-    """What one case produced: the final answer, per-turn seconds, and what it got wrong."""
+    """What one case produced: every turn's answer, timings, and what the final answer got wrong."""
 
     id: str
     answer: str = ""
     turn_seconds: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     error: str = ""
+    turn_answers: list[str] = field(default_factory=list)
+    # Gateway clock, from the last task event to the first / last piece of the answer (turns with tasks only).
+    first_token_after_tasks: list[float] = field(default_factory=list)
+    last_token_after_tasks: list[float] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return not self.failures and not self.error
 
 
+@dataclass
+class _Turn:
+    """What one turn's events said."""
+
+    session: str = ""
+    answer: str = ""
+    last_task_at: float | None = None
+    first_delta_at: float | None = None
+    end_at: float = 0.0
+
+
+async def _one_turn(client: GatewayClient, request: str, files: Sequence[Path], session: str,
+                    timeout: float) -> _Turn:
+    turn = _Turn(session=session)
+    async for event in client.chat(request, files=files, session_id=session, timeout=timeout):
+        turn.session = turn.session or event.session_id
+        kind = event.WhichOneof("event")
+        if kind == "task":
+            turn.last_task_at = event.at_seconds
+        elif kind == "answer_delta" and turn.first_delta_at is None:
+            turn.first_delta_at = event.at_seconds
+        elif kind == "summary":
+            turn.answer, turn.end_at = event.summary.answer, event.at_seconds
+    return turn
+
+
 async def run_turns(client: GatewayClient, case: Case, timeout: float) -> CaseResult:
     """Sends the case's turns in one session; an RPC error ends the case (a user would see no answer)."""
     result = CaseResult(case.id)
     session = ""
-    for index, turn in enumerate(case.turns, start=1):
+    for index, request in enumerate(case.turns, start=1):
         started = time.monotonic()
-        answer = ""
         try:
-            async for event in client.chat(turn.request, files=turn.files, session_id=session, timeout=timeout):
-                session = session or event.session_id
-                if event.WhichOneof("event") == "summary":
-                    answer = event.summary.answer
+            turn = await _one_turn(client, request.request, request.files, session, timeout)
         except grpc.aio.AioRpcError as exc:
             result.error = f"turn {index}: {exc.code().name}: {exc.details()}"
             return result
+        session = turn.session
         result.turn_seconds.append(time.monotonic() - started)
-        result.answer = answer
+        result.turn_answers.append(turn.answer)
+        result.answer = turn.answer
+        if turn.last_task_at is not None and turn.first_delta_at is not None:
+            result.first_token_after_tasks.append(turn.first_delta_at - turn.last_task_at)
+            result.last_token_after_tasks.append(turn.end_at - turn.last_task_at)
     result.failures = check(case, result.answer)
     return result
 
@@ -72,7 +103,7 @@ def describe_failure(result: CaseResult) -> str:
 def summarise(results: Sequence[CaseResult], seconds: float) -> dict[str, Any]:
     """The final JSON object: pass rate, failed ids and latency figures."""
     passed = sum(r.passed for r in results)
-    turns = sorted(s for r in results for s in r.turn_seconds)
+    turns = [s for r in results for s in r.turn_seconds]
     report: dict[str, Any] = {
         "cases": len(results),
         "passed": passed,
@@ -82,10 +113,19 @@ def summarise(results: Sequence[CaseResult], seconds: float) -> dict[str, Any]:
         "seconds": round(seconds, 1),
         "turns": len(turns),
     }
-    if turns:
-        report["turn_seconds_p50"] = round(statistics.median(turns), 2)
-        report["turn_seconds_p90"] = round(turns[min(len(turns) - 1, int(0.9 * len(turns)))], 2)
+    figures = {"turn_seconds": turns,
+               "first_token_after_tasks_s": [s for r in results for s in r.first_token_after_tasks],
+               "last_token_after_tasks_s": [s for r in results for s in r.last_token_after_tasks]}
+    for name, values in figures.items():
+        if values:
+            report[f"{name}_p50"] = round(statistics.median(values), 2)
+            report[f"{name}_p90"] = round(_p90(values), 2)
     return report
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
 
 
 class Progress:

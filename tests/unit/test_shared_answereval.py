@@ -14,7 +14,7 @@ import pytest
 from hugginggpt.answercases import CaseError, answer_body, check, load_cases, parse_cases, select
 from hugginggpt.answereval import CaseResult, describe_failure, local_stack, main, run_turns, summarise
 from hugginggpt.launcher import Stack, StackSettings
-from hugginggpt.v1 import gateway_pb2
+from hugginggpt.v1 import executor_pb2, gateway_pb2
 
 ANSWER = "The total is $42.50.\n\n---\nResults:\n- task 0 (image-to-text): 'PAID IN FULL'\nModels used: x"
 
@@ -109,8 +109,10 @@ class FakeClient:
     async def chat(self, content: str, *, files: Any = (), session_id: str = "",
                    timeout: float | None = None) -> AsyncIterator[gateway_pb2.ChatResponse]:
         self.sessions.append(session_id)
-        yield gateway_pb2.ChatResponse(session_id="s-1", answer_delta="x")
-        yield gateway_pb2.ChatResponse(session_id="s-1", summary=gateway_pb2.ChatSummary(
+        if files:
+            yield gateway_pb2.ChatResponse(session_id="s-1", at_seconds=2.0, task=executor_pb2.TaskEvent(task_id=0))
+        yield gateway_pb2.ChatResponse(session_id="s-1", at_seconds=2.5, answer_delta="x")
+        yield gateway_pb2.ChatResponse(session_id="s-1", at_seconds=4.0, summary=gateway_pb2.ChatSummary(
             answer=self.answers[len(self.sessions) - 1]))
 
 
@@ -120,15 +122,20 @@ def test_turns_share_one_session_and_only_the_last_answer_counts(media: Path) ->
     client = FakeClient(["PAID IN FULL", ANSWER])
     result = asyncio.run(run_turns(client, case, 10.0))  # type: ignore[arg-type]
     assert client.sessions == ["", "s-1"]
-    assert result.passed and len(result.turn_seconds) == 2
+    assert result.passed and len(result.turn_seconds) == 2 and result.turn_answers == ["PAID IN FULL", ANSWER]
+    # only the turn that ran a task has answer timings, on the gateway's clock
+    assert result.first_token_after_tasks == [0.5] and result.last_token_after_tasks == [2.0]
 
 
 def test_summary_and_failure_description() -> None:
-    results = [CaseResult("a", "ok", [1.0, 3.0]), CaseResult("b", "x" * 400, [2.0], ["expected /y/ not found"]),
+    results = [CaseResult("a", "ok", [1.0, 3.0], first_token_after_tasks=[0.4], last_token_after_tasks=[1.5]),
+               CaseResult("b", "x" * 400, [2.0], ["expected /y/ not found"]),
                CaseResult("c", error="turn 1: INVALID_ARGUMENT: no plan")]
     report = summarise(results, 12.34)
     assert report["cases"] == 3 and report["passed"] == 1 and report["pass_rate"] == 0.3333
     assert report["failed"] == ["b", "c"] and report["errors"] == ["c"] and report["turn_seconds_p50"] == 2.0
+    assert report["turn_seconds_p90"] == 3.0 and report["first_token_after_tasks_s_p50"] == 0.4
+    assert summarise([], 0.0)["pass_rate"] == 0.0
     text = describe_failure(results[1])
     assert "FAIL b" in text and "expected /y/ not found" in text and "x" * 300 + "'" in text
     assert "INVALID_ARGUMENT" in describe_failure(results[2])
