@@ -110,11 +110,14 @@ class ModelManager:
             failed = self._failed.get(model_id)
             if failed and time.monotonic() - failed[1] < RETRY_FAILED_AFTER_S:
                 raise failed[0]
-            await self._make_room(entry.memory_mb * MB)
+            await self._make_room(entry.memory_mb * MB or await self._estimate(entry))
             started = time.perf_counter()
             model = await self._load(entry, task_type or (entry.task_types[0] if entry.task_types else ""))
             seconds = time.perf_counter() - started
             self._loaded[model_id] = model
+            if model.memory_bytes > self.budget_bytes:  # the estimate was unknown or too low
+                await self.unload(model_id)
+                raise self._over_budget(model.memory_bytes)
             self._failed.pop(model_id, None)
             logger.info("loaded %s in %.2f s (%.0f MB)", model_id, seconds, model.memory_bytes / MB)
             await self._make_room(0, keep=model_id)
@@ -177,16 +180,32 @@ class ModelManager:
         logger.debug("ran a batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
         return outcomes
 
+    async def _estimate(self, entry: Entry) -> int:
+        """Bytes an on-demand model would take, from its files, before anything is loaded (0: unknown)."""
+        if entry.backend != "transformers":
+            return 0
+        backend = self._resolve(entry.backend)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, backend.estimate_bytes, entry.model_id, self.ctx)
+        except HuggingGPTError as exc:
+            self._remember_failure(entry, exc)
+            raise
+
+    def _over_budget(self, needed: int) -> ResourceExhausted:
+        return ResourceExhausted(
+            f"a model of ~{needed // MB} MB exceeds the replica's memory budget "
+            f"of {self.budget_bytes // MB} MB (HUGGINGGPT_REPLICA_MEMORY_BUDGET_MB)"
+        )
+
     async def _make_room(self, needed: int, keep: str = "") -> None:
-        """Evicts least recently used models until the loaded ones plus `needed` fit in the budget."""
+        """Evicts least recently used models until the loaded ones plus `needed` fit in the budget; refuses
+        (evicting nothing) a model that could not fit even alone."""
+        if needed > self.budget_bytes:
+            raise self._over_budget(needed)
         while self._used() + needed > self.budget_bytes:
             victims = [m for m in self._loaded if m != keep]
             if not victims:
-                if needed > self.budget_bytes:
-                    raise ResourceExhausted(
-                        f"a model of ~{needed // MB} MB exceeds the replica's memory budget "
-                        f"of {self.budget_bytes // MB} MB (HUGGINGGPT_REPLICA_MEMORY_BUDGET_MB)"
-                    )
                 return
             logger.info("evicting %s to stay under the memory budget", victims[0])
             await self.unload(victims[0])

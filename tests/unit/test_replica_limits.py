@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from hugginggpt.artifacts import ArtifactStore
-from hugginggpt.errors import InvalidRequest, ResourceExhausted
+from hugginggpt.errors import InvalidRequest
 from services.replica.backends.base import BackendContext
 from services.replica.backends.limits import MediaLimits
 from services.replica.backends.media import audio_input, image_input
@@ -56,19 +56,19 @@ def _request(ctx: BackendContext, slot: str, name: str, data: bytes) -> Request:
 def test_a_flac_announcing_ten_hours_is_refused_from_its_header_before_decoding(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     bomb = _request(ctx, "audio", "silence.flac", _flac(1.0, claimed_samples=10 * 3600 * RATE))
-    with pytest.raises(ResourceExhausted, match="HUGGINGGPT_REPLICA_MAX_AUDIO_SECONDS"):
+    with pytest.raises(InvalidRequest, match="HUGGINGGPT_REPLICA_MAX_AUDIO_SECONDS"):
         audio_input(bomb, ctx)
 
 
 def test_a_flac_longer_than_the_limit_is_refused(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, max_audio_seconds=10.0)
-    with pytest.raises(ResourceExhausted, match=r"limit is 10 s"):
+    with pytest.raises(InvalidRequest, match=r"limit is 10 s"):
         audio_input(_request(ctx, "audio", "long.flac", _flac(30.0)), ctx)
 
 
 def test_a_flac_whose_header_hides_its_length_stops_decoding_at_the_cap(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, max_audio_seconds=10.0)
-    with pytest.raises(ResourceExhausted, match="HUGGINGGPT_REPLICA_MAX_AUDIO_SECONDS"):
+    with pytest.raises(InvalidRequest, match="HUGGINGGPT_REPLICA_MAX_AUDIO_SECONDS"):
         audio_input(_request(ctx, "audio", "liar.flac", _flac(30.0, claimed_samples=0)), ctx)
 
 
@@ -94,7 +94,7 @@ def test_a_13000_square_png_is_refused_from_its_header(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path)
     data = _png((13000, 13000))
     assert len(data) < 200_000  # a small file that would decode to ~0.5 GB of RGB
-    with pytest.raises(ResourceExhausted, match="169000000 pixels.*HUGGINGGPT_REPLICA_MAX_IMAGE_PIXELS"):
+    with pytest.raises(InvalidRequest, match="169000000 pixels.*HUGGINGGPT_REPLICA_MAX_IMAGE_PIXELS"):
         image_input(_request(ctx, "image", "bomb.png", data), ctx)
 
 

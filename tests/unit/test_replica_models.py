@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from hugginggpt.artifacts import ArtifactStore
-from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, NotFound
+from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, NotFound, ResourceExhausted
 from services.replica.backends.base import Backend, BackendContext, Handle
 from services.replica.catalog import DEBUG_SLEEP, Catalog, Entry
 from services.replica.models import MB, ModelManager
@@ -185,3 +185,57 @@ async def test_calls_into_unsafe_models_never_overlap(tmp_path: Path, thread_saf
     manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), 100 * MB, 8, 0.0, False, lambda _n: OneBackend())
     await asyncio.gather(*(manager.predict(_req("m")) for _ in range(4)))
     assert handle.peak == (2 if thread_safe else 1)
+
+
+def test_hub_models_on_demand_are_off_by_default() -> None:
+    with pytest.raises(NotFound, match="HUGGINGGPT_REPLICA_ALLOW_ANY_MODEL"):
+        Catalog.default(debug_models=False).get("someone/a-70b-model", "text-generation")
+    assert Catalog.default(debug_models=False, allow_any=True).get("someone/small", "text-generation")
+
+
+class SizedPipelines(Backend):
+    """The real size estimate of the transformers backend; loading only records the call."""
+
+    def __init__(self, loaded_mb: int = 1) -> None:
+        from services.replica.backends.hf_pipeline import PipelineBackend
+
+        self.estimate = PipelineBackend().estimate_bytes
+        self.loads: list[str] = []
+        self.loaded_mb = loaded_mb
+
+    def estimate_bytes(self, model_id: str, ctx: BackendContext) -> int:
+        return self.estimate(model_id, ctx)
+
+    def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
+        self.loads.append(model_id)
+        return FakeHandle(model_id, self.loaded_mb, batch=1)
+
+
+def _on_demand(tmp_path: Path, backend: Backend, budget_mb: int) -> ModelManager:
+    catalog = Catalog([Entry("small", ("text-generation",), "fake", 1)], allow_any=True)
+    ctx = BackendContext(ArtifactStore(tmp_path / "artifacts", MB), local_model_roots=(str(tmp_path),))
+    return ModelManager(catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.0, False, lambda _n: backend)
+
+
+async def test_an_on_demand_model_larger_than_the_budget_is_refused_before_loading(tmp_path: Path) -> None:
+    model = tmp_path / "big-model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"\0" * 3 * MB)
+    (model / "pytorch_model.bin").write_bytes(b"\0" * 3 * MB)  # the same weights again: not counted twice
+    backend = SizedPipelines()
+    manager = _on_demand(tmp_path, backend, budget_mb=5)
+    await manager.predict(_req("small"))
+    assert backend.estimate(str(model), manager.ctx) == 3 * MB
+    manager.budget_bytes = 2 * MB
+    with pytest.raises(ResourceExhausted, match="~3 MB exceeds the replica's memory budget of 2 MB"):
+        await manager.predict(_req(str(model)))
+    assert backend.loads == ["small"] and manager.is_loaded("small")  # nothing loaded, nothing evicted
+
+
+async def test_an_on_demand_model_that_turns_out_too_big_is_unloaded_and_refused(tmp_path: Path) -> None:
+    backend = SizedPipelines(loaded_mb=10)  # no files to size it by (offline Hub id): measured after loading
+    manager = _on_demand(tmp_path, backend, budget_mb=5)
+    with pytest.raises(ResourceExhausted, match="HUGGINGGPT_REPLICA_MEMORY_BUDGET_MB"):
+        await manager.predict(_req("someone/unknown-size"))
+    assert not manager.is_loaded("someone/unknown-size")

@@ -60,6 +60,10 @@ class Backend(ABC):
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
         """Loads the model; raises NotFound / Unavailable with a clear message when it cannot."""
 
+    def estimate_bytes(self, model_id: str, ctx: BackendContext) -> int:
+        """Memory the model would take once loaded, known before loading it; 0 when unknown."""
+        return 0
+
 
 def _guard(fn: Any, request: Request) -> Outcome:
     try:

@@ -131,7 +131,34 @@ def _wav(ctx: BackendContext, audio: Any, rate: int) -> Any:
     return ctx.store.put_bytes("audio.wav", buffer.getvalue(), "audio/wav")
 
 
+WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".onnx")
+
+
+def weight_bytes(files: list[tuple[str, int]]) -> int:
+    """Bytes of the weights a pipeline loads: safetensors when the model has them, else the other formats."""
+    weights = [(name, size) for name, size in files if name.endswith(WEIGHTS)]
+    preferred = [(n, s) for n, s in weights if n.endswith(".safetensors")] or weights
+    return sum(size for _, size in preferred)
+
+
+def _listing(model_id: str, source: str) -> list[tuple[str, int]]:
+    """(file name, size) of the model's files: the local directory's, else the Hub's (empty when offline)."""
+    if source.startswith("/"):
+        return [(str(p), p.stat().st_size) for p in Path(source).rglob("*") if p.is_file()]
+    try:
+        from huggingface_hub import HfApi
+
+        info = HfApi().model_info(model_id, files_metadata=True, timeout=10)
+    except Exception:  # noqa: BLE001 - offline or unknown: the size is measured after loading instead
+        return []
+    return [(s.rfilename, int(s.size or 0)) for s in info.siblings or []]
+
+
 class PipelineBackend(Backend):
+    def estimate_bytes(self, model_id: str, ctx: BackendContext) -> int:
+        """The weights' size on disk (a model in memory is about as large, at the precision it is stored)."""
+        return weight_bytes(_listing(model_id, resolve_model(model_id, ctx.local_model_roots)))
+
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
         source = resolve_model(model_id, ctx.local_model_roots)
         if task_type == "text-to-image":

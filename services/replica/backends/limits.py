@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hugginggpt.errors import InvalidRequest, ResourceExhausted
+from hugginggpt.errors import InvalidRequest
 
 AUDIO_SETTING = "HUGGINGGPT_REPLICA_MAX_AUDIO_SECONDS"
 PIXELS_SETTING = "HUGGINGGPT_REPLICA_MAX_IMAGE_PIXELS"
@@ -24,17 +24,21 @@ class MediaLimits:
 
 
 def check_pixels(name: str, size: tuple[int, int], limits: MediaLimits) -> None:
-    """ResourceExhausted when an image's header announces more pixels than the limit."""
+    """InvalidRequest when an image's header announces more pixels than the limit.
+
+    INVALID_ARGUMENT, not RESOURCE_EXHAUSTED: the file itself is refused, so the router must not try it on
+    another replica as it would for a busy one.
+    """
     width, height = size
     if width * height > limits.max_image_pixels:
-        raise ResourceExhausted(
+        raise InvalidRequest(
             f"{name} is {width}x{height} = {width * height} pixels; the limit is {limits.max_image_pixels} "
             f"({PIXELS_SETTING}); send a smaller image"
         )
 
 
-def _too_long(name: str, seconds: float, limits: MediaLimits) -> ResourceExhausted:
-    return ResourceExhausted(
+def _too_long(name: str, seconds: float, limits: MediaLimits) -> InvalidRequest:
+    return InvalidRequest(
         f"{name} is {seconds:.0f} s of audio or more; the limit is {limits.max_audio_seconds:.0f} s "
         f"({AUDIO_SETTING}); send a shorter clip"
     )
@@ -67,7 +71,7 @@ def _frames(container: Any) -> Iterator[Any]:
 
 
 def decode_audio(path: Path, sampling_rate: int, limits: MediaLimits) -> np.ndarray:
-    """Mono float32 audio at the rate; ResourceExhausted from the header, or as soon as decoding passes the cap.
+    """Mono float32 audio at the rate; InvalidRequest from the header, or as soon as decoding passes the cap.
 
     The header can lie (or say nothing), so the decoded length is counted too and decoding stops at the cap:
     memory stays bounded by the limit, not by what the file claims.

@@ -47,8 +47,8 @@ def artifact_path(request: Request, store: ArtifactStore, kind: str) -> Path:
 
 
 def image_input(request: Request, ctx: BackendContext) -> tuple[Image.Image, Path]:
-    """The request's image as RGB, with its path; ResourceExhausted over the pixel limit (read from the header,
-    before decoding), InvalidRequest when the file is not an image."""
+    """The request's image as RGB, with its path; InvalidRequest over the pixel limit (read from the header,
+    before decoding) or when the file is not an image."""
     path = artifact_path(request, ctx.store, "image")
     try:
         with Image.open(path) as img:
@@ -61,8 +61,8 @@ def image_input(request: Request, ctx: BackendContext) -> tuple[Image.Image, Pat
 
 
 def audio_input(request: Request, ctx: BackendContext, sampling_rate: int = 16000) -> np.ndarray:
-    """The request's audio as mono float32 at the given rate; ResourceExhausted over the length limit (from the
-    header, and again while decoding), InvalidRequest when it cannot be decoded."""
+    """The request's audio as mono float32 at the given rate; InvalidRequest over the length limit (from the
+    header, and again while decoding) or when it cannot be decoded."""
     path = artifact_path(request, ctx.store, "audio file")
     try:
         audio = decode_audio(path, sampling_rate, ctx.limits)
