@@ -9,7 +9,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -215,15 +215,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def write_report(path: Path, results: Sequence[CaseResult]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        for r in results:
-            out.write(json.dumps({**asdict(r), "passed": r.passed}, ensure_ascii=False) + "\n")
+def report_line(result: CaseResult) -> str:
+    """One case as a JSON line of the --out report."""
+    return json.dumps({**asdict(result), "passed": result.passed}, ensure_ascii=False) + "\n"
 
 
-def run_cases(address: str, settings: StackSettings, cases: Sequence[Case], timeout: float) -> list[CaseResult]:
-    """Runs the cases against the gateway (starting a local stack when needed) with a progress bar."""
+def run_cases(address: str, settings: StackSettings, cases: Sequence[Case], timeout: float,
+              out: TextIO | None = None) -> list[CaseResult]:
+    """Runs the cases against the gateway (starting a local stack when needed) with a progress bar; each
+    case's line goes to `out` as soon as it ends, so an interrupted run keeps what it measured."""
     with local_stack(address, settings):
         progress = Progress(len(cases))
 
@@ -231,6 +231,9 @@ def run_cases(address: str, settings: StackSettings, cases: Sequence[Case], time
             if not result.passed:
                 progress.write(describe_failure(result))
             progress.update(result)
+            if out is not None:
+                out.write(report_line(result))
+                out.flush()
 
         try:
             return asyncio.run(evaluate(address, cases, timeout, on_result))
@@ -244,22 +247,30 @@ def main(argv: Sequence[str]) -> int:
     settings = StackSettings.from_env()
     address = args.gateway or f"127.0.0.1:{settings.port(GATEWAY_BASE_PORT)}"
     started = time.monotonic()
-    try:
-        cases = select(load_cases(args.cases, args.media), args.only)
-        results = run_cases(address, settings, cases, args.timeout)
-    except CaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (RuntimeError, TimeoutError) as exc:
-        print(f"error: the local stack did not start: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    if args.out is not None:
-        write_report(args.out, results)
+    with ExitStack() as closing:
+        try:
+            cases = select(load_cases(args.cases, args.media), args.only)
+            out = closing.enter_context(_open_report(args.out)) if args.out is not None else None
+            results = run_cases(address, settings, cases, args.timeout, out)
+        except CaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (RuntimeError, TimeoutError) as exc:
+            print(f"error: the local stack did not start: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted" + (f"; the cases that ended are in {args.out}" if args.out else ""), file=sys.stderr)
+            return 130
     print(json.dumps({**summarise(results, time.monotonic() - started), "gateway": address}))
     return 0
+
+
+def _open_report(path: Path) -> TextIO:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CaseError(f"cannot write the report {path}: {exc}") from exc
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hugginggpt.answercases import CaseError, answer_body, check, load_cases, parse_cases, select
-from hugginggpt.answereval import CaseResult, describe_failure, local_stack, main, run_turns, summarise
+from hugginggpt.answereval import CaseResult, describe_failure, local_stack, main, report_line, run_turns, summarise
 from hugginggpt.launcher import Stack, StackSettings
 from hugginggpt.v1 import executor_pb2, gateway_pb2
 
@@ -98,6 +98,9 @@ def test_main_reports_bad_input_without_a_traceback(media: Path, capsys: pytest.
     assert "cases.jsonl line 1" in err and "is invalid" in err and "Traceback" not in err
     assert main(["--cases", str(media / "missing.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
+    (media / "cases.jsonl").write_text(_line() + "\n")
+    assert main(["--cases", str(media / "cases.jsonl"), "--out", str(media / "r.png" / "report.jsonl")]) == 2
+    assert "cannot write the report" in capsys.readouterr().err
 
 
 class FakeClient:
@@ -125,6 +128,11 @@ def test_turns_share_one_session_and_only_the_last_answer_counts(media: Path) ->
     assert result.passed and len(result.turn_seconds) == 2 and result.turn_answers == ["PAID IN FULL", ANSWER]
     # only the turn that ran a task has answer timings, on the gateway's clock
     assert result.first_token_after_tasks == [0.5] and result.last_token_after_tasks == [2.0]
+
+
+def test_report_line_holds_the_verdict_and_every_turn() -> None:
+    line = json.loads(report_line(CaseResult("a", "fin", [1.0], ["expected /x/ not found"], turn_answers=["é", "fin"])))
+    assert line["passed"] is False and line["turn_answers"] == ["é", "fin"] and line["failures"]
 
 
 def test_summary_and_failure_description() -> None:
