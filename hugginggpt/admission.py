@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import grpc
 from prometheus_client import Counter
 
 from hugginggpt.errors import ResourceExhausted
+from hugginggpt.settings import SettingsError, env_int
 
 REFUSED = Counter("hugginggpt_rpc_refused_total", "RPCs refused at the concurrency limit", ["method"])
 _UNARY = ("unary_unary", "stream_unary")
@@ -65,3 +66,19 @@ class AdmissionInterceptor(grpc.aio.ServerInterceptor):
                 self.in_flight -= 1
 
         return admitted
+
+
+DEFAULT_CONCURRENCY = 128
+
+
+def concurrency_setting(service: str) -> str:
+    """The variable that sets a service's limit on concurrent requests."""
+    return f"HUGGINGGPT_{service.upper()}_MAX_CONCURRENT_REQUESTS"
+
+
+def concurrency_limit(service: str, env: Mapping[str, str] | None = None, default: int = DEFAULT_CONCURRENCY) -> int:
+    """The service's limit on concurrent requests from its setting (0: no limit)."""
+    limit = env_int(concurrency_setting(service), default, env)
+    if limit < 0:
+        raise SettingsError(f"{concurrency_setting(service)} must be 0 (no limit) or more")
+    return limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hugginggpt import tracing
+from hugginggpt.admission import concurrency_setting
 from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.logs import configure
 from hugginggpt.server import ServerSpec, run
@@ -30,6 +31,8 @@ async def main() -> None:
         service_names=[executor_pb2.DESCRIPTOR.services_by_name["ExecutorService"].full_name],
         register=lambda server: executor_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
+        max_concurrent_requests=config.max_concurrent_requests,
+        concurrency_setting=concurrency_setting("executor"),
         on_stop=[traces.shutdown, router.close],
     )
     await run(spec)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.planvalidation import DEFAULT_MAX_TASKS, MAX_TASKS_SETTING
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
 from services.executor.runtypes import Mode
@@ -25,6 +26,7 @@ class ExecutorConfig:
     artifact_dir: Path
     artifact_max_bytes: int
     max_tasks: int = DEFAULT_MAX_TASKS
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ExecutorConfig:
@@ -39,6 +41,7 @@ class ExecutorConfig:
             listen=env_str("HUGGINGGPT_EXECUTOR_LISTEN", "127.0.0.1:50053", env),
             router_address=env_str("HUGGINGGPT_ROUTER_ADDRESS", "127.0.0.1:50054", env),
             metrics_port=env_int("HUGGINGGPT_EXECUTOR_METRICS_PORT", 0, env),
+            max_concurrent_requests=concurrency_limit("executor", env),
             max_parallel=env_int("HUGGINGGPT_EXECUTOR_MAX_PARALLEL", 8, env),
             task_timeout_seconds=env_float("HUGGINGGPT_EXECUTOR_TASK_TIMEOUT_SECONDS", 120.0, env),
             request_timeout_seconds=env_float("HUGGINGGPT_EXECUTOR_REQUEST_TIMEOUT_SECONDS", 600.0, env),

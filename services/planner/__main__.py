@@ -7,6 +7,7 @@ import asyncio
 import grpc
 
 from hugginggpt import logs, tracing
+from hugginggpt.admission import concurrency_setting
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.tasktypes import load_task_types
 from hugginggpt.v1 import planner_pb2, planner_pb2_grpc
@@ -30,6 +31,8 @@ async def main() -> None:
         service_names=[planner_pb2.DESCRIPTOR.services_by_name["PlannerService"].full_name],
         register=register,
         metrics_port=config.metrics_port,
+        max_concurrent_requests=config.max_concurrent_requests,
+        concurrency_setting=concurrency_setting("planner"),
         on_stop=[traces.shutdown, deps.close],
     ))
 

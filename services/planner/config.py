@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.llm import LlmSettings
 from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
 
@@ -28,6 +29,7 @@ class PlannerConfig:
     cover_files: bool
     steps: bool = False
     guide: str = "fixed"  # off | hint | fixed: how the task types found by retrieval steer the plan
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PlannerConfig:
@@ -44,6 +46,7 @@ class PlannerConfig:
         return cls(
             listen=env_str("HUGGINGGPT_PLANNER_LISTEN", "127.0.0.1:50051", env),
             metrics_port=env_int("HUGGINGGPT_PLANNER_METRICS_PORT", 0, env),
+            max_concurrent_requests=concurrency_limit("planner", env),
             llm=LlmSettings.from_env("planner", env),
             repair_rounds=rounds,
             demo_tokens=env_int("HUGGINGGPT_PLANNER_DEMO_TOKENS", 600, env),

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from hugginggpt import logs
+from hugginggpt.admission import concurrency_setting
 from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.llm import LlmClient, LlmSettings
 from hugginggpt.server import ServerSpec, run
@@ -110,6 +111,8 @@ async def serve(config: ReplicaConfig, only: frozenset[str] | None = None, allow
             service_names=[SERVICE],
             register=register,
             metrics_port=config.metrics_port,
+            max_concurrent_requests=config.max_concurrent_requests,
+            concurrency_setting=concurrency_setting("replica"),
             ready=ready,
             on_stop=[*on_stop, stop],
         )

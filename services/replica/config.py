@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_list, env_str
 from services.replica.backends.limits import AUDIO_SETTING, PIXELS_SETTING, MediaLimits
 
@@ -37,6 +38,7 @@ class ReplicaConfig:
     device: str
     limits: MediaLimits = MediaLimits()
     allow_any_model: bool = False
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReplicaConfig:
@@ -49,6 +51,7 @@ class ReplicaConfig:
             ),
             advertise_address=env_str("HUGGINGGPT_REPLICA_ADVERTISE_ADDRESS", listen, e),
             metrics_port=env_int("HUGGINGGPT_REPLICA_METRICS_PORT", 0, e),
+            max_concurrent_requests=concurrency_limit("replica", e),
             artifact_dir=Path(env_str("HUGGINGGPT_ARTIFACT_DIR", ".hugginggpt/artifacts", e)),
             artifact_max_bytes=env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", 50 * MB, e),
             memory_budget_bytes=env_int("HUGGINGGPT_REPLICA_MEMORY_BUDGET_MB", 4096, e) * MB,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 from hugginggpt import logs, tracing
+from hugginggpt.admission import concurrency_setting
 from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
@@ -66,6 +67,8 @@ async def main() -> None:
         service_names=[name],
         register=lambda server: router_pb2_grpc.add_ModelRouterServiceServicer_to_server(servicer, server),
         metrics_port=cfg.metrics_port,
+        max_concurrent_requests=cfg.max_concurrent_requests,
+        concurrency_setting=concurrency_setting("router"),
         on_stop=[traces.shutdown, stop_background],
     ))
 

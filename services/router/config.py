@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
 from services.router.hosted import DEFAULT_ENDPOINT
 from services.router.routing import Mode
@@ -33,6 +34,7 @@ class RouterConfig:
     namespace: str
     replica_selector: str
     replica_port: int
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterConfig:
@@ -62,6 +64,7 @@ class RouterConfig:
         return cls(
             listen=env_str("HUGGINGGPT_ROUTER_LISTEN", "127.0.0.1:50054", env),
             metrics_port=env_int("HUGGINGGPT_ROUTER_METRICS_PORT", 0, env),
+            max_concurrent_requests=concurrency_limit("router", env),
             replica_ttl_seconds=ttl,
             heartbeat_seconds=heartbeat,
             default_max_in_flight=env_int("HUGGINGGPT_ROUTER_DEFAULT_MAX_IN_FLIGHT", 4, env),

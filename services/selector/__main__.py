@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hugginggpt import logs, tracing
+from hugginggpt.admission import concurrency_setting
 from hugginggpt.embedding import MiniLm
 from hugginggpt.llm import LlmClient
 from hugginggpt.server import ServerSpec, run
@@ -37,6 +38,8 @@ async def main() -> None:
         service_names=[name],
         register=lambda server: selector_pb2_grpc.add_SelectorServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
+        max_concurrent_requests=config.max_concurrent_requests,
+        concurrency_setting=concurrency_setting("selector"),
         on_stop=[traces.shutdown, router.close, llm.close],
     ))
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.llm import LlmSettings
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
 from services.selector.catalog import BUNDLED_SNAPSHOT
@@ -25,6 +26,7 @@ class SelectorConfig:
     extra: Path | None
     policy: Policy
     llm: LlmSettings
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SelectorConfig:
@@ -55,6 +57,7 @@ class SelectorConfig:
         return cls(
             listen=env_str("HUGGINGGPT_SELECTOR_LISTEN", "127.0.0.1:50052", env),
             metrics_port=env_int("HUGGINGGPT_SELECTOR_METRICS_PORT", 0, env),
+            max_concurrent_requests=concurrency_limit("selector", env),
             router_address=env_str("HUGGINGGPT_ROUTER_ADDRESS", "127.0.0.1:50054", env),
             router_cache_seconds=env_float("HUGGINGGPT_SELECTOR_ROUTER_CACHE_SECONDS", 5.0, env),
             snapshot=snapshot,

@@ -67,3 +67,34 @@ async def test_a_stream_older_than_the_connection_age_survives_it_and_a_sigterm(
 
 async def _deltas(stream: AsyncIterator[responder_pb2.RespondResponse]) -> list[str]:
     return [part.delta async for part in stream]
+
+
+async def test_a_stage_at_its_limit_refuses_more_requests_but_still_answers_health() -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from hugginggpt.admission import concurrency_limit, concurrency_setting
+    from hugginggpt.server import build_server, set_serving
+
+    limit = concurrency_limit("planner", {"HUGGINGGPT_PLANNER_MAX_CONCURRENT_REQUESTS": "1"})
+    servicer = Slow()
+    spec = ServerSpec(listen="127.0.0.1:0", service_names=[SERVICE], max_concurrent_requests=limit,
+                      concurrency_setting=concurrency_setting("planner"),
+                      register=lambda s: responder_pb2_grpc.add_ResponderServiceServicer_to_server(servicer, s))
+    server, health, port = build_server(spec)
+    await server.start()
+    await set_serving(health, spec.service_names, True)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = responder_pb2_grpc.ResponderServiceStub(channel)
+            first = stub.Respond(responder_pb2.RespondRequest(), timeout=30)
+            await first.read()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.Respond(responder_pb2.RespondRequest(), timeout=5).read()
+            assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "limit of 1 concurrent requests (HUGGINGGPT_PLANNER_MAX_CONCURRENT_REQUESTS)" in (
+                caught.value.details() or "")
+            check = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert check.status == health_pb2.HealthCheckResponse.SERVING
+            first.cancel()
+    finally:
+        await server.stop(None)
