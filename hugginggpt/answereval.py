@@ -131,14 +131,14 @@ def _p90(values: list[float]) -> float:
 class Progress:
     """A progress bar on stderr: tqdm when installed, else a plain counter line."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self._total, self._done, self._passed, self._stream = total, 0, 0, stream
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self._total, self._done, self._passed, self._stream = total, 0, 0, stream or sys.stderr
         self._bar: Any = None
         try:
             from tqdm import tqdm
         except ImportError:
             return
-        self._bar = tqdm(total=total, file=stream, unit="case", dynamic_ncols=True)
+        self._bar = tqdm(total=total, file=self._stream, unit="case", dynamic_ncols=True)
 
     def update(self, result: CaseResult) -> None:
         self._done += 1

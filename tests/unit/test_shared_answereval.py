@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,16 @@ from typing import Any
 import pytest
 
 from hugginggpt.answercases import CaseError, answer_body, check, load_cases, parse_cases, select
-from hugginggpt.answereval import CaseResult, describe_failure, local_stack, main, report_line, run_turns, summarise
+from hugginggpt.answereval import (
+    CaseResult,
+    Progress,
+    describe_failure,
+    local_stack,
+    main,
+    report_line,
+    run_turns,
+    summarise,
+)
 from hugginggpt.launcher import Stack, StackSettings
 from hugginggpt.v1 import executor_pb2, gateway_pb2
 
@@ -167,3 +178,12 @@ def test_down_only_stops_the_named_processes(tmp_path: Path) -> None:
     finally:
         stack.down(grace=1)
     assert procs["llm"].wait(timeout=5) is not None and not stack.state_file.exists()
+
+
+def test_progress_without_tqdm_prints_a_counter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import fails as if tqdm were not installed
+    stream = io.StringIO()
+    progress = Progress(2, stream)
+    progress.update(CaseResult("a", "ok"))
+    progress.update(CaseResult("b", error="turn 1: UNAVAILABLE: down"))
+    assert stream.getvalue().splitlines() == ["[1/2] passed 1 (last: a)", "[2/2] passed 1 (last: b)"]
