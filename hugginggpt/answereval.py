@@ -163,13 +163,17 @@ class Progress:
 
 async def evaluate(address: str, cases: Sequence[Case], timeout: float,
                    on_result: Callable[[CaseResult], None]) -> list[CaseResult]:
-    """Runs the cases one after the other (the local stack is CPU-bound) and reports each as it ends."""
+    """Runs the cases one after the other (the local stack is CPU-bound) and reports each as it ends.
+
+    Each case gets its own channel, as each `hugginggpt ask` does: one channel held for an hour-long run
+    would outlive the gateway's maximum connection age and lose the request in flight when it is closed.
+    """
     results = []
-    async with GatewayClient(address) as client:
-        for case in cases:
+    for case in cases:
+        async with GatewayClient(address) as client:
             result = await run_turns(client, case, timeout)
-            on_result(result)
-            results.append(result)
+        on_result(result)
+        results.append(result)
     return results
 
 
