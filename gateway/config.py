@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.retention import Retention
 from hugginggpt.budget import LlmCallBudget
 from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
 
@@ -35,6 +36,7 @@ class GatewayConfig:
     max_attachments: int = 16
     max_session_messages: int = 1000
     max_concurrent_requests: int = 64
+    retention: Retention = Retention()
     open_access: bool = False  # serve without a token; only when HUGGINGGPT_GATEWAY_OPEN=true says so
 
     @classmethod
@@ -76,6 +78,11 @@ class GatewayConfig:
             max_concurrent_requests=env_int(
                 "HUGGINGGPT_GATEWAY_MAX_CONCURRENT_REQUESTS", cls.max_concurrent_requests, env
             ),
+            retention=Retention(
+                env_float("HUGGINGGPT_SESSION_RETENTION_HOURS", Retention.session_hours, env),
+                env_float("HUGGINGGPT_ARTIFACT_RETENTION_HOURS", Retention.artifact_hours, env),
+                env_float("HUGGINGGPT_RETENTION_INTERVAL_SECONDS", Retention.interval_seconds, env),
+            ),
             open_access=env_bool("HUGGINGGPT_GATEWAY_OPEN", False, env),
         )
         config.check()
@@ -93,6 +100,12 @@ class GatewayConfig:
                             ("MAX_CONCURRENT_REQUESTS", self.max_concurrent_requests)):
             if value < 1:
                 raise SettingsError(f"HUGGINGGPT_GATEWAY_{name} must be at least 1")
+        if 0 < self.retention.artifact_hours < 1 or self.retention.session_hours < 0:
+            # Files of a request in flight are named by no message until it ends: keep them past any deadline.
+            raise SettingsError("HUGGINGGPT_ARTIFACT_RETENTION_HOURS must be 0 (keep) or at least 1, and "
+                                "HUGGINGGPT_SESSION_RETENTION_HOURS 0 (keep) or more")
+        if self.retention.interval_seconds <= 0:
+            raise SettingsError("HUGGINGGPT_RETENTION_INTERVAL_SECONDS must be positive")
         if self.history_messages < 0:
             raise SettingsError("HUGGINGGPT_GATEWAY_HISTORY_MESSAGES must be zero or more")
         if not self.session_store.startswith(("sqlite://", "redis://", "rediss://", "memory://")):

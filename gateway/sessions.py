@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sqlite3
@@ -71,6 +72,14 @@ class SessionStore(Protocol):
     async def messages(self, session_id: str) -> list[StoredMessage]: ...
     async def append(self, session_id: str, messages: list[StoredMessage]) -> None: ...
     async def close(self) -> None: ...
+    # Retention: sessions with no activity since a time, deleting one, and the artifacts all sessions name.
+    async def idle_since(self, before: float) -> list[str]: ...
+    async def delete(self, session_id: str) -> None: ...
+    async def referenced_uris(self) -> set[str]: ...
+
+
+def _uris(messages: list[StoredMessage]) -> set[str]:
+    return {a.uri for m in messages for a in m.attachments}
 
 
 class SqliteSessionStore:
@@ -82,6 +91,8 @@ class SqliteSessionStore:
         self._lock = asyncio.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL NOT NULL)")
+        with contextlib.suppress(sqlite3.OperationalError):  # a database from before retention existed
+            self._db.execute("ALTER TABLE sessions ADD COLUMN touched REAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS messages (session_id TEXT NOT NULL, seq INTEGER NOT NULL, "
             "body TEXT NOT NULL, PRIMARY KEY (session_id, seq))"
@@ -93,7 +104,8 @@ class SqliteSessionStore:
 
     async def create(self) -> str:
         session_id = uuid.uuid4().hex
-        await self._run("INSERT INTO sessions (id, created) VALUES (?, ?)", session_id, time.time())
+        now = time.time()
+        await self._run("INSERT INTO sessions (id, created, touched) VALUES (?, ?, ?)", session_id, now, now)
         return session_id
 
     async def exists(self, session_id: str) -> bool:
@@ -116,6 +128,7 @@ class SqliteSessionStore:
                     "INSERT INTO messages (session_id, seq, body) VALUES (?, ?, ?)",
                     [(session_id, top + 1 + i, m.to_json()) for i, m in enumerate(messages)],
                 )
+                self._db.execute("UPDATE sessions SET touched = ? WHERE id = ?", (time.time(), session_id))
 
         if not await self.exists(session_id):
             raise _unknown(session_id)
@@ -124,6 +137,18 @@ class SqliteSessionStore:
 
     async def close(self) -> None:
         self._db.close()
+
+    async def idle_since(self, before: float) -> list[str]:
+        rows = await self._run("SELECT id FROM sessions WHERE COALESCE(touched, created) < ?", before)
+        return [session_id for (session_id,) in rows]
+
+    async def delete(self, session_id: str) -> None:
+        await self._run("DELETE FROM messages WHERE session_id = ?", session_id)
+        await self._run("DELETE FROM sessions WHERE id = ?", session_id)
+
+    async def referenced_uris(self) -> set[str]:
+        rows = await self._run("SELECT body FROM messages WHERE body LIKE '%artifact://%'")
+        return _uris([StoredMessage.from_json(body) for (body,) in rows])
 
 
 class RedisSessionStore:
@@ -140,7 +165,7 @@ class RedisSessionStore:
 
     async def create(self) -> str:
         session_id = uuid.uuid4().hex
-        await self._redis.set(self._keys(session_id)[0], str(time.time()))
+        await self._redis.set(self._keys(session_id)[0], str(time.time()))  # the time of its last activity
         return session_id
 
     async def exists(self, session_id: str) -> bool:
@@ -157,9 +182,32 @@ class RedisSessionStore:
             raise _unknown(session_id)
         if messages:
             await self._redis.rpush(self._keys(session_id)[1], *[m.to_json() for m in messages])
+            await self._redis.set(self._keys(session_id)[0], str(time.time()))
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+    async def _session_ids(self) -> list[str]:
+        keys = [k.decode() async for k in self._redis.scan_iter(match=f"{self._prefix}*", count=500)]
+        return [k[len(self._prefix):] for k in keys if not k.endswith(":messages")]
+
+    async def idle_since(self, before: float) -> list[str]:
+        idle = []
+        for session_id in await self._session_ids():
+            touched = await self._redis.get(self._keys(session_id)[0])
+            if touched is not None and float(touched) < before:
+                idle.append(session_id)
+        return idle
+
+    async def delete(self, session_id: str) -> None:
+        await self._redis.delete(*self._keys(session_id))
+
+    async def referenced_uris(self) -> set[str]:
+        uris: set[str] = set()
+        for session_id in await self._session_ids():
+            raws = await self._redis.lrange(self._keys(session_id)[1], 0, -1)
+            uris |= _uris([StoredMessage.from_json(raw) for raw in raws])
+        return uris
 
 
 class MemorySessionStore:
@@ -167,10 +215,12 @@ class MemorySessionStore:
 
     def __init__(self) -> None:
         self._sessions: dict[str, list[StoredMessage]] = {}
+        self._touched: dict[str, float] = {}
 
     async def create(self) -> str:
         session_id = uuid.uuid4().hex
         self._sessions[session_id] = []
+        self._touched[session_id] = time.time()
         return session_id
 
     async def exists(self, session_id: str) -> bool:
@@ -185,9 +235,20 @@ class MemorySessionStore:
         if session_id not in self._sessions:
             raise _unknown(session_id)
         self._sessions[session_id].extend(messages)
+        self._touched[session_id] = time.time()
 
     async def close(self) -> None:
         return None
+
+    async def idle_since(self, before: float) -> list[str]:
+        return [s for s, touched in self._touched.items() if touched < before]
+
+    async def delete(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+        self._touched.pop(session_id, None)
+
+    async def referenced_uris(self) -> set[str]:
+        return _uris([m for messages in self._sessions.values() for m in messages])
 
 
 def open_store(url: str) -> SessionStore:

@@ -9,6 +9,7 @@ from gateway.clients import StageClients
 from gateway.config import GatewayConfig
 from gateway.conversation import Conversations, TurnLimits
 from gateway.pipeline import Pipeline, PipelineOptions
+from gateway.retention import Collector
 from gateway.servicer import GatewayServicer
 from gateway.sessions import open_store
 from hugginggpt.artifacts_s3 import open_artifact_store
@@ -45,12 +46,14 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
                                                   config.max_attachments, config.max_session_messages)
     )
     servicer = GatewayServicer(conversations, stages, artifacts)
+    collector = Collector(sessions, artifacts, config.retention)
+    collector.start()
     return ServerSpec(
         listen=config.listen,
         service_names=[SERVICE_NAME],
         register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
-        on_stop=[conversations.drain, stages.close, sessions.close],
+        on_stop=[collector.stop, conversations.drain, stages.close, sessions.close],
         interceptors=[bearer_interceptor(config.auth_token)] if config.auth_token else [],
         credentials=server_credentials(config),
         max_concurrent_requests=config.max_concurrent_requests,

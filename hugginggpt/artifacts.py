@@ -194,6 +194,23 @@ class ArtifactStore:
         self._check_size(self.path(uri).stat().st_size, final)
         return self.describe(uri)
 
+    def remove_unreferenced(self, keep: set[str], before: float) -> int:
+        """Deletes files last written before `before` whose URI is not in keep (and then-empty folders);
+        the number deleted. Staging files left by a crash go too; links and other odd entries are left."""
+        removed = 0
+        for folder in self.root.iterdir():
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                info = entry.lstat()
+                uri = f"{SCHEME}{folder.name}/{entry.name}"
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < before and uri not in keep:
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        return removed
+
     def _new_target(self, name: str, media_type: str) -> tuple[Path, str, str]:
         return new_target(self.root, name, media_type)
 
