@@ -20,7 +20,7 @@ from edge.clients import GatewayLink
 from edge.config import EdgeConfig
 from edge.errors import ApiError, from_rpc
 from edge.limits import ChatSlots, ClientGone, ReleasingStreamingResponse, check_token, read_body, unless_disconnected
-from edge.replies import DONE, Reply, sse
+from edge.replies import DONE, Reply, message_dict, sse
 from edge.turns import MODELS, Turn, parse_turn
 from hugginggpt.artifacts import SCHEME, is_artifact_uri
 from hugginggpt.v1 import common_pb2, gateway_pb2
@@ -97,6 +97,16 @@ class Edge:
         assert isinstance(artifact, common_pb2.Artifact)
         headers = {"content-length": str(artifact.size_bytes), "cache-control": "private, max-age=3600"}
         return StreamingResponse(_bytes(content), media_type=artifact.media_type, headers=headers)
+
+    async def session(self, request: Request) -> Response:
+        check_token(request, self.config.auth_token)
+        session_id = request.path_params["session_id"]
+        try:
+            messages = await self.gateway.session(session_id)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc(exc) from None
+        base = str(request.base_url)
+        return JSONResponse({"id": session_id, "messages": [message_dict(base, m) for m in messages]})
 
     async def alive(self, request: Request) -> Response:
         """Liveness: the process answers, whatever the gateway's state (readiness is /healthz)."""
@@ -175,11 +185,15 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def build_app(config: EdgeConfig, gateway: GatewayLink) -> Starlette:
     """The ASGI app; CORS only for the origins configured (none by default)."""
     edge = Edge(config, gateway)
-    routes: list[Route | Mount] = [
-        Route("/v1/chat/completions", edge.completions, methods=["POST"]),
-        Route("/v1/models", edge.models, methods=["GET"]),
-        Route("/v1/models/{name}", edge.model, methods=["GET"]),
-        Route("/v1/files/{key}/{name}", edge.files, methods=["GET"]),
+    api = [
+        Route("/chat/completions", edge.completions, methods=["POST"]),
+        Route("/models", edge.models, methods=["GET"]),
+        Route("/models/{name}", edge.model, methods=["GET"]),
+        Route("/files/{key}/{name}", edge.files, methods=["GET"]),
+        Route("/sessions/{session_id}", edge.session, methods=["GET"]),
+    ]
+    routes: list[Route | Mount] = [  # the API is one mount, so the UI's catch-all never answers under /v1
+        Mount("/v1", routes=api),
         Route("/healthz", edge.health, methods=["GET"]),
         Route("/livez", edge.alive, methods=["GET"]),
     ]

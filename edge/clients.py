@@ -59,6 +59,12 @@ class GatewayLink:
         finally:
             call.cancel()
 
+    async def session(self, session_id: str) -> list[common_pb2.Message]:
+        """The messages of a conversation, oldest first."""
+        response = await self._stub.GetSession(gateway_pb2.GetSessionRequest(session_id=session_id),
+                                               timeout=UPLOAD_TIMEOUT_SECONDS, metadata=self._metadata)
+        return list(response.messages)
+
     async def serving(self) -> bool:
         """Whether the gateway answers its health check with SERVING."""
         try:

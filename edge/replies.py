@@ -33,6 +33,13 @@ def file_entry(base_url: str, artifact: common_pb2.Artifact) -> dict[str, Any]:
             "size_bytes": artifact.size_bytes, "url": file_url(base_url, artifact.uri)}
 
 
+def message_dict(base_url: str, message: common_pb2.Message) -> dict[str, Any]:
+    """A stored message as the web UI shows it: role, text, files with their URLs."""
+    role = common_pb2.Role.Name(message.role).removeprefix("ROLE_").lower()
+    return {"role": role, "content": message.content,
+            "attachments": [file_entry(base_url, a) for a in message.attachments]}
+
+
 def links(base_url: str, artifacts: Sequence[common_pb2.Artifact]) -> str:
     """The generated files as Markdown links, after the answer."""
     if not artifacts:

@@ -50,6 +50,7 @@ class Script:
     select_error: tuple[grpc.StatusCode, str] | None = None
     hang_executor: bool = False
     hang_planner: bool = False
+    hold_executor: asyncio.Event | None = None  # each started task waits for it before it succeeds
     make_artifact: Callable[[pb.Task], pb.Artifact | None] = lambda t: None
     answer_parts: tuple[str, ...] = ("The ", "answer.")
 
@@ -155,6 +156,8 @@ class FakeExecutor(executor_pb2_grpc.ExecutorServiceServicer):
                 self.r.first_task_executed.set()
                 for event in self._events(item.task.task, item.task.selection):
                     yield executor_pb2.ExecuteStreamResponse(event=event)
+                    if self.s.hold_executor is not None and event.state == executor_pb2.TASK_STATE_STARTED:
+                        await self.s.hold_executor.wait()
                     if self.s.hang_executor:
                         try:
                             await asyncio.sleep(60)

@@ -78,6 +78,12 @@ async def test_a_session_continues_through_the_extension_field(stack: Stack, edg
                                         extra_body={"session_id": session})
     history = [m.content for m in stack.record.plan_requests[-1].messages]
     assert history[0] == "a" and history[-1] == "b"
+    async with httpx.AsyncClient(base_url=edge.base_url) as http:
+        stored = (await http.get(f"/v1/sessions/{session}")).json()
+        unknown = await http.get("/v1/sessions/no-such-session")
+    assert [(m["role"], m["content"]) for m in stored["messages"]] == [
+        ("user", "a"), ("assistant", "The answer."), ("user", "b"), ("assistant", "The answer.")]
+    assert unknown.status_code == 404 and "no-such-session" in unknown.json()["error"]["message"]
 
 
 async def test_image_and_audio_parts_are_uploaded_and_attached(stack: Stack, edge: EdgeServer,
