@@ -1,4 +1,5 @@
-"""Time to the first answer token after the last task ends: Respond over gRPC on the embedded LLM."""
+"""Time to the first answer token after the last task ends (the findings), to the first checked sentence of
+the LLM's reply, and to the last: Respond over gRPC on the embedded LLM."""
 
 from __future__ import annotations
 
@@ -47,21 +48,27 @@ async def run(rounds: int, max_tokens: int) -> dict[str, float]:
                       lambda s: responder_pb2_grpc.add_ResponderServiceServicer_to_server(servicer, s))
     server, _, port = build_server(spec)
     await server.start()
-    firsts, totals = [], []
+    firsts, replies, totals = [], [], []
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = responder_pb2_grpc.ResponderServiceStub(channel)
         for i in range(rounds):
             started = time.perf_counter()  # the moment the last task ended and Respond is called
-            first = None
+            stamps: list[float] = []
             async for message in stub.Respond(request(*REQUESTS[i % len(REQUESTS)]), timeout=300):
-                if first is None and message.delta:
-                    first = time.perf_counter() - started
-            firsts.append(first or float("nan"))
+                if message.delta:
+                    stamps.append(time.perf_counter() - started)
+            firsts.append(stamps[0] if stamps else float("nan"))
+            # deltas: the findings, then each checked sentence of the reply, then the footnote
+            if len(stamps) > 2:
+                replies.append(stamps[1])
             totals.append(time.perf_counter() - started)
     await server.stop(None)
     await llm.close()
     return {"rounds": rounds, "first_token_median_s": round(statistics.median(firsts), 3),
-            "first_token_max_s": round(max(firsts), 3), "answer_median_s": round(statistics.median(totals), 3)}
+            "first_token_max_s": round(max(firsts), 3),
+            "first_reply_sentence_median_s": round(statistics.median(replies), 3) if replies else None,
+            "answers_with_a_reply": len(replies),
+            "answer_median_s": round(statistics.median(totals), 3)}
 
 
 def main() -> None:

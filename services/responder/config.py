@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hugginggpt.llm import LlmSettings
-from hugginggpt.settings import env_bool, env_int, env_str
+from hugginggpt.settings import env_bool, env_float, env_int, env_str
 from services.responder.responding import ResponderPolicy
 
 
@@ -22,8 +22,9 @@ class ResponderConfig:
         llm = LlmSettings.from_env("responder", env)
         policy = ResponderPolicy(
             context_window=env_int("HUGGINGGPT_RESPONDER_CONTEXT_WINDOW", llm.context_window, env),
-            max_answer_tokens=env_int("HUGGINGGPT_RESPONDER_MAX_TOKENS", 400, env),
+            max_answer_tokens=env_int("HUGGINGGPT_RESPONDER_MAX_TOKENS", 200, env),
             footnote=env_bool("HUGGINGGPT_RESPONDER_FOOTNOTE", True, env),
+            reply_timeout_seconds=env_float("HUGGINGGPT_RESPONDER_REPLY_TIMEOUT_SECONDS", 60.0, env),
         )
         return cls(
             listen=env_str("HUGGINGGPT_RESPONDER_LISTEN", "127.0.0.1:50056", env),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 _TEXT_LIMITS = (2000, 800, 300, 120)
+_DEADLINE_MARGIN_SECONDS = 2.0
 
 # Headings of the deterministic footnote, in the languages the footnote knows; English otherwise.
 _HEADINGS = {
@@ -60,6 +62,7 @@ class ResponderPolicy:
     max_answer_tokens: int = 200
     footnote: bool = True
     chars_per_token: float = 3.0  # conservative: multilingual text tokenises densely
+    reply_timeout_seconds: float = 60.0  # the LLM's reply is cut here; the findings already carry the facts
 
 
 class Responder:
@@ -109,15 +112,18 @@ class Responder:
         (the findings already carry the facts, so the answer stands without it)."""
         evidence = evidence_of(turns, outcomes, found)
         buffer = ""
+        # The reply may use the time left but a margin: the answer must reach the user before their deadline.
+        budget = max(0.5, min(self.policy.reply_timeout_seconds, timeout - _DEADLINE_MARGIN_SECONDS))
         try:
-            async for piece in self._llm.stream(self.messages(turns, outcomes, language), usage,
-                                                max_tokens=self.policy.max_answer_tokens, timeout=timeout):
-                done, buffer = grounding.sentences(buffer + piece)
-                for sentence in done:
-                    if self._passes(sentence, evidence, language, dropped):
-                        yield sentence.strip()
-        except (Unavailable, DeadlineExceeded) as exc:
-            logger.warning("the answer goes out without the LLM's reply: %s", exc)
+            async with asyncio.timeout(budget):
+                async for piece in self._llm.stream(self.messages(turns, outcomes, language), usage,
+                                                    max_tokens=self.policy.max_answer_tokens, timeout=budget):
+                    done, buffer = grounding.sentences(buffer + piece)
+                    for sentence in done:
+                        if self._passes(sentence, evidence, language, dropped):
+                            yield sentence.strip()
+        except (Unavailable, DeadlineExceeded, TimeoutError) as exc:
+            logger.warning("the answer goes out without (the rest of) the LLM's reply: %s", exc or "timed out")
             yield self._writer.phrase("no_reply", language)  # the fallback, named
             return
         if buffer.strip() and self._passes(buffer, evidence, language, dropped):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,8 +16,8 @@ from services.responder.responding import Done, Responder, ResponderPolicy, Turn
 
 
 class ScriptedLlm:
-    def __init__(self, pieces: list[str], fail: bool = False) -> None:
-        self.pieces, self.fail, self.prompts = pieces, fail, []
+    def __init__(self, pieces: list[str], fail: bool = False, stall: float = 0.0) -> None:
+        self.pieces, self.fail, self.stall, self.prompts = pieces, fail, stall, []
 
     async def stream(self, messages, usage: Usage, *, max_tokens=512, timeout=None) -> AsyncIterator[str]:
         self.prompts.append(messages)
@@ -24,6 +26,7 @@ class ScriptedLlm:
             raise Unavailable("the LLM endpoint cannot be reached")
         for piece in self.pieces:
             yield piece
+            await asyncio.sleep(self.stall)
 
 
 IMG = Artifact("artifact://abc/boxes.png", "boxes.png", "image/png", 10, Kind.IMAGE)
@@ -160,3 +163,13 @@ async def test_llm_down_still_answers_with_the_findings_and_says_why_no_summary(
     _, done = await _collect(Responder(ScriptedLlm([], fail=True)), [Turn("user", "What?")], PLAN, OUTCOMES)
     body = _body(done.answer)
     assert "cat ×2" in body and "the language model could not be reached" in body
+
+
+async def test_a_stalling_llm_is_cut_so_the_answer_arrives_in_time() -> None:
+    llm = ScriptedLlm(["Two cats and a dog. ", "And then", " more"], stall=5.0)
+    responder = Responder(llm, ResponderPolicy(reply_timeout_seconds=0.5))
+    started = time.monotonic()
+    _, done = await _collect(responder, [Turn("user", "What is in my photo?")], PLAN, OUTCOMES)
+    assert time.monotonic() - started < 3.0
+    body = _body(done.answer)
+    assert "Two cats and a dog." in body and "the language model could not be reached" in body
