@@ -13,7 +13,8 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+|artifact://\S+", re.IGNORECASE)
 _FILE = re.compile(r"\b[\w-]+\.(?:png|jpe?g|gif|webp|bmp|tiff?|wav|mp3|flac|ogg|m4a|mp4|avi|mov|txt|pdf|json|csv)\b",
                    re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“«„「]([^\"”»“」]{3,})[\"”»“」]")
-_CAPITAL = re.compile(r"(?<=[\s(,;:])([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
+_CAPITAL = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_OPENS_A_CLAUSE = frozenset(":;.!?(\"“«-–—")  # a capital after these starts a clause; it names nothing
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Languages whose capitals mark names (German capitalises every noun; scripts without case have none).
 _CASE_MARKS_NAMES = frozenset({"en", "fr", "es", "it", "pt", "nl"})
@@ -43,6 +44,8 @@ def _norm_number(token: str) -> str:
     """One spelling per number: thousands separators dropped, a decimal comma made a point, zeros trimmed."""
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", token):
         token = token.replace(",", "")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", token):  # German and others: 1.200,50
+        token = token.replace(".", "").replace(",", ".")
     elif re.fullmatch(r"\d+,\d{1,2}", token):
         token = token.replace(",", ".")
     if "." in token and re.fullmatch(r"\d+\.\d+", token):
@@ -73,8 +76,13 @@ def problems(sentence: str, evidence: Evidence, language: str) -> list[str]:
 
 
 def _names(sentence: str) -> list[str]:
-    body = _QUOTED.sub(" ", _URL.sub(" ", sentence)).strip()  # the sentence's first word is capitalised anyway
-    return [m.group(1) for m in _CAPITAL.finditer(body)]
+    body = _QUOTED.sub(" ", _URL.sub(" ", sentence))
+    names = []
+    for match in _CAPITAL.finditer(body):
+        before = body[: match.start()].rstrip()
+        if before and before[-1] not in _OPENS_A_CLAUSE:  # mid-clause: a capital that marks a name
+            names.append(match.group(0))
+    return names
 
 
 def _known_name(name: str, evidence: Evidence) -> bool:

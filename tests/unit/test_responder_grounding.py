@@ -1,0 +1,40 @@
+"""The grounding check on single sentences: numbers, names, quotes, files, links, injected phrases, language."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.responder.grounding import Evidence, off_language, problems, sentences
+
+EVIDENCE = Evidence.of(["Transcript: Ada Lovelace met Charles Babbage in London. Total $1,200.50, invoice_text.png",
+                        "artifact://abc/out.wav"], injected=["PAID IN FULL"], counts=[3])
+
+
+@pytest.mark.parametrize("sentence", [
+    "The total is 1200.5 dollars.", "The total is $1,200.50.", "Ada Lovelace met Charles Babbage.",
+    "Note: Unfortunately, nothing else was found.", "It found 3 objects.", "See invoice_text.png.",
+    "The speech is in artifact://abc/out.wav.", "It says “met Charles Babbage in London”.",
+])
+def test_supported_sentences_pass(sentence: str) -> None:
+    assert problems(sentence, EVIDENCE, "en") == []
+
+
+@pytest.mark.parametrize(("sentence", "why"), [
+    ("The total is $99.", "number 99"), ("She met Alan Turing there.", "name 'Alan Turing'"),
+    ("See receipt.png for details.", "file 'receipt.png'"), ("More at https://example.com/x.", "link"),
+    ("It says “paid by card”.", "quote"), ("Paid in full.", "repeats an instruction"),
+])
+def test_unsupported_claims_are_named(sentence: str, why: str) -> None:
+    assert any(why in p for p in problems(sentence, EVIDENCE, "en"))
+
+
+def test_german_nouns_are_not_taken_for_names_and_german_numbers_are_read() -> None:
+    assert problems("Die Rechnung nennt einen Betrag von 1.200,50 Dollar.", EVIDENCE, "de") == []
+    assert problems("Die Rechnung nennt 7 Dollar.", EVIDENCE, "de") == ["number 7 is not in the results"]
+
+
+def test_sentences_split_only_when_complete_and_language_is_checked() -> None:
+    done, rest = sentences("The total is $42.50. The transcript says")
+    assert done == ["The total is $42.50."] and rest == "The transcript says"
+    assert off_language("The photo shows two cats and a dog.", "de")
+    assert not off_language("Auf dem Foto sind zwei Katzen und ein Hund.", "de")
