@@ -56,7 +56,8 @@ class RouterRegistration:
                     interval = 0.0
                     continue
             except grpc.aio.AioRpcError as exc:
-                logger.warning("router %s unreachable (%s); retrying", self.address, exc.code().name)
+                logger.warning("router %s refused or unreachable (%s: %s); retrying", self.address,
+                               exc.code().name, exc.details())
                 interval = 0.0
                 await asyncio.sleep(RETRY_S)
                 continue
