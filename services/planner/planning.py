@@ -15,6 +15,7 @@ from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Un
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from services.planner.coverage import append_plan, missed_part, used_uris
+from services.planner.followup import dangling_reference, nothing_to_refer_to
 from services.planner.intents import IntentBank, Proposal
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
 from services.planner.salvage import drop_stray_dependencies, fill_self_references, salvage
@@ -108,6 +109,10 @@ class Planner:
         stream: bool,
     ) -> AsyncGenerator[Task | PlanOutcome, None]:
         types = self._check(turns, offered)
+        if len(turns) == 1 and not turns[-1].attachments and (ref := dangling_reference(turns[-1].content)):
+            # "translate that" opening a conversation: nothing to plan on; say so rather than guess
+            yield PlanOutcome(Plan((), nothing_to_refer_to(turns[-1].content, ref)))
+            return
         if max_calls < 0:
             raise InvalidRequest(f"max_llm_calls must be 0 (no limit) or positive, got {max_calls}")
         deadline = time.monotonic() + timeout

@@ -188,3 +188,20 @@ async def test_a_plan_written_steps_first_is_read_and_streamed_without_its_steps
     streamed = [e async for e in planner.stream_plan(demo_turns())]
     assert [t.type for t in streamed[:-1]] == [t["task"] for t in GOOD["tasks"]]
     assert len(streamed[-1].plan.tasks) == 4 and llm.calls[0]["schema"]["required"] == ["steps", "tasks"]
+
+
+@pytest.mark.parametrize("request_text", ["translate that", "Read that total out loud", "now the other file",
+                                          "Übersetze das bitte ins Englische"])
+async def test_a_follow_up_opening_a_conversation_gets_an_honest_reply_at_no_llm_call(request_text: str) -> None:
+    planner, llm = make_planner([json.dumps(GOOD)])
+    outcome = await planner.plan([Turn("user", request_text)])
+    assert not outcome.plan.tasks and not llm.calls
+    assert "Datei" in outcome.plan.direct_answer or "nothing earlier in this conversation" in outcome.plan.direct_answer
+
+
+async def test_the_same_follow_up_with_history_or_content_is_planned() -> None:
+    planner, llm = make_planner([json.dumps({"tasks": [], "answer": "planned"})] * 2)
+    earlier = [Turn("user", "Transcribe speech_fox.wav", (SPEECH,)), Turn("assistant", "the quick brown fox")]
+    await planner.plan([*earlier, Turn("user", "translate that")])
+    await planner.plan([Turn("user", "Translate this: the quick brown fox")])
+    assert len(llm.calls) == 2
