@@ -16,6 +16,10 @@ from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.artifacts_s3 import S3ArtifactStore, open_artifact_store
 from hugginggpt.errors import InvalidRequest, NotFound, ResourceExhausted, Unavailable
 from hugginggpt.settings import SettingsError
+from services.replica.__main__ import create
+from services.replica.config import ReplicaConfig
+from services.router.__main__ import hosted_backend
+from services.router.config import RouterConfig
 
 REPO = Path(__file__).resolve().parents[2]
 # moto needs botocore, whose python-dateutil<3 pin conflicts with kubernetes; it lives in its own venv.
@@ -144,3 +148,17 @@ async def test_the_gateway_commits_uploads_to_the_configured_object_store(
     finally:
         await stack.stop()
     assert _other_pod(env, tmp_path).read_bytes(artifact.uri) == b"committed for every pod"
+
+
+def test_replicas_and_a_hosted_router_build_the_configured_store(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    replica, pool = create(ReplicaConfig.from_env(env))
+    try:
+        assert isinstance(replica.manager.ctx.store, S3ArtifactStore)
+    finally:
+        pool.shutdown()
+    hosted = hosted_backend(RouterConfig.from_env({**env, "HUGGINGGPT_HF_TOKEN": "hf_x"}))
+    assert hosted is not None and isinstance(hosted._store, S3ArtifactStore)
