@@ -180,3 +180,22 @@ async def _until(condition: Any, seconds: float = 5.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the condition did not hold in time")
+
+
+async def test_a_hundred_tabs_at_once_get_64_streams_and_36_clear_429s(stack: Stack) -> None:
+    edge = await EdgeServer(stack).start()  # the default limit, HUGGINGGPT_EDGE_MAX_STREAMS=64
+    stack.script.hold_executor = gate = asyncio.Event()
+    stack.script.tasks = [task(1, "image-to-text")]
+    limits = httpx.Limits(max_connections=100)
+    try:
+        async with httpx.AsyncClient(base_url=edge.base_url, timeout=30, limits=limits) as http:
+            tabs = [asyncio.create_task(http.post(URL, json=body(f"tab {i}", stream=True))) for i in range(100)]
+            await _until(lambda: sum(t.done() for t in tabs) >= 36, seconds=20)
+            assert edge.app.state.edge.slots.used == 64
+            gate.set()
+            replies = await asyncio.gather(*tabs)
+    finally:
+        await edge.stop()
+    refused = [r for r in replies if r.status_code == 429]
+    assert len(refused) == 36 and all("HUGGINGGPT_EDGE_MAX_STREAMS" in error(r)["message"] for r in refused)
+    assert sum(r.status_code == 200 and r.text.endswith("data: [DONE]\n\n") for r in replies) == 64
