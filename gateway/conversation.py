@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from hugginggpt.errors import HuggingGPTError, InvalidRequest, ResourceExhausted
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import gateway_pb2
 
+logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 20_000
 _ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
 
@@ -125,13 +127,20 @@ class Conversations:
             outcome_label = "ok"
         except BaseException as exc:
             if not ended:  # the end is stored even when the request is being cancelled
-                await asyncio.shield(self.sessions.append(session_id, [ended_early(exc)]))
+                await self._store_end(session_id, ended_early(exc))
             raise
         finally:
             metrics.REQUEST_LATENCY.labels("Chat", outcome_label).observe(time.perf_counter() - started)
             self._active -= 1
             if not self._active:
                 self._idle.set()
+
+    async def _store_end(self, session_id: str, message: StoredMessage) -> None:
+        """Stores how a turn ended early; a store that fails now is logged, the turn's own error wins."""
+        try:
+            await asyncio.shield(self.sessions.append(session_id, [message]))
+        except Exception:  # noqa: BLE001 - the turn stays marked unfinished, which is still no gap
+            logger.exception("could not store how the turn of session %s ended", session_id)
 
     async def run_tasks(self, request: gateway_pb2.RunTasksRequest,
                         client_seconds_left: float | None) -> gateway_pb2.RunTasksResponse:
