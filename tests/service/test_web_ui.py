@@ -106,6 +106,9 @@ async def test_upload_ask_watch_the_plan_and_hear_the_answer(page: Any, stack: S
     assert "model-for-text-to-speech" in await page.locator('.tasks li[data-task="2"]').inner_text()
     assert await page.locator("audio").evaluate("a => a.src.startsWith('blob:')")
     assert "2 succeeded, 0 failed" in await page.locator(".summary").inner_text()
+    first_byte = int(await page.locator(".turn").get_attribute("data-first-byte-ms") or -1)
+    first_plan = int(await page.locator(".turn").get_attribute("data-first-plan-ms") or -1)
+    assert 0 <= first_byte <= first_plan
     await shots.take("answer-and-audio")
 
     attached = stack.record.plan_requests[0].messages[-1].attachments

@@ -40,13 +40,16 @@ export async function filePart(file) {
 }
 
 // Sends one turn and calls onEvent(event) for every stage event as it arrives; resolves when the turn ends.
-export async function chat({ text, files, sessionId, token, onEvent, signal }) {
+// onTiming(name) marks "sent" (the request leaves) and "first-byte" (the reply's headers are in).
+export async function chat({ text, files, sessionId, token, onEvent, onTiming = () => {}, signal }) {
   const parts = [{ type: "text", text }, ...(await Promise.all(files.map(filePart)))];
   const body = { model: "hugginggpt", stream: true, messages: [{ role: "user", content: parts }] };
   if (sessionId) body.session_id = sessionId;
+  onTiming("sent");
   const response = await fetch("v1/chat/completions", {
     method: "POST", headers: headers(token, true), body: JSON.stringify(body), signal,
   });
+  onTiming("first-byte");
   if (!response.ok) throw await failure(response);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

@@ -94,7 +94,9 @@ function App() {
     setNotice("");
     setTurns((all) => [...all, newTurn(text, files.map((f) => f.name))]);
     try {
-      await chat({ text, files, sessionId, token, onEvent: (event) => {
+      const stamp = { sent: "sentAt", "first-byte": "firstByteAt" };
+      const onTiming = (name) => update((turn) => ({ ...turn, [stamp[name]]: performance.now() }));
+      await chat({ text, files, sessionId, token, onTiming, onEvent: (event) => {
         if (event.session_id) remember(event.session_id, text);
         update((turn) => fold(turn, event));
       } });

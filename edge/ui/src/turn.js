@@ -1,4 +1,5 @@
-// One turn's state, folded from the gateway's stage events (ChatResponse as JSON, proto field names; fields at
+// One turn's state (with when it was sent, its first byte and first plan event arrived, performance.now()
+// milliseconds), folded from the gateway's stage events (ChatResponse as JSON, proto field names; fields at
 // their default value are absent, so a task id 0 arrives without `id`).
 
 const STATES = {
@@ -32,6 +33,9 @@ function taskEvent(turn, ev) {
 
 // The turn after one event.
 export function fold(turn, event) {
+  if ((event.planned_task || event.plan) && turn.firstPlanAt === undefined) {
+    turn = { ...turn, firstPlanAt: performance.now() };
+  }
   if (event.planned_task) return planned(turn, event.planned_task);
   if (event.plan) {
     const plan = event.plan.plan || {};

@@ -97,9 +97,12 @@ export function GeneratedFile({ file, token }) {
   );
 }
 
+const since = (turn, at) => (turn.sentAt !== undefined && at !== undefined ? Math.round(at - turn.sentAt) : "");
+
 export function Turn({ turn, token }) {
   return (
-    <section class="turn">
+    <section class="turn" data-first-byte-ms={since(turn, turn.firstByteAt)}
+      data-first-plan-ms={since(turn, turn.firstPlanAt)}>
       <div class="user">
         {turn.text}
         {turn.fileNames.length > 0 && <span class="attached"> with {turn.fileNames.join(", ")}</span>}
@@ -112,7 +115,8 @@ export function Turn({ turn, token }) {
       <div class="files">{turn.files.map((f) => <GeneratedFile key={f.uri} file={f} token={token} />)}</div>
       {turn.summary && (
         <div class="summary">{`${turn.summary.tasks_succeeded || 0} succeeded, ${turn.summary.tasks_failed || 0} `
-          + `failed, ${(turn.summary.total_seconds || 0).toFixed(2)} s`}</div>
+          + `failed, ${(turn.summary.total_seconds || 0).toFixed(2)} s; first byte after `
+          + `${since(turn, turn.firstByteAt)} ms, first plan event after ${since(turn, turn.firstPlanAt)} ms`}</div>
       )}
     </section>
   );
