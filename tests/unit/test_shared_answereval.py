@@ -98,6 +98,7 @@ def test_empty_file_and_unknown_only_ids_are_errors(media: Path) -> None:
         parse_cases("\n# nothing\n", "f", media)
     cases = parse_cases(_line() + "\n" + _line(id="c2"), "f", media)
     assert [c.id for c in select(cases, " c2 ")] == ["c2"]
+    assert [c.id for c in select(cases, "c2,c1,c2")] == ["c2", "c1"]  # the order given, each once
     with pytest.raises(CaseError, match="no case with id c9"):
         select(cases, "c1,c9")
 
