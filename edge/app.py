@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from edge.clients import GatewayLink
 from edge.config import EdgeConfig
+from edge.connect import ROUTE, connect_app
 from edge.errors import ApiError, from_rpc
 from edge.limits import ChatSlots, ClientGone, ReleasingStreamingResponse, check_token, read_body, unless_disconnected
 from edge.replies import DONE, Reply, message_dict, sse
@@ -192,8 +193,11 @@ def build_app(config: EdgeConfig, gateway: GatewayLink) -> Starlette:
         Route("/files/{key}/{name}", edge.files, methods=["GET"]),
         Route("/sessions/{session_id}", edge.session, methods=["GET"]),
     ]
-    routes: list[Route | Mount] = [  # the API is one mount, so the UI's catch-all never answers under /v1
+    connect = connect_app(gateway, config.auth_token, edge.slots, config.request_timeout_seconds,
+                          config.max_body_bytes)
+    routes: list[Route | Mount] = [  # the APIs are mounts, so the UI's catch-all never answers under them
         Mount("/v1", routes=api),
+        Mount(ROUTE, app=connect),
         Route("/healthz", edge.health, methods=["GET"]),
         Route("/livez", edge.alive, methods=["GET"]),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -64,6 +65,19 @@ class GatewayLink:
         response = await self._stub.GetSession(gateway_pb2.GetSessionRequest(session_id=session_id),
                                                timeout=UPLOAD_TIMEOUT_SECONDS, metadata=self._metadata)
         return list(response.messages)
+
+    async def unary(self, method: str, request: Any, timeout: float) -> Any:
+        """Any unary or client-streaming RPC of GatewayService, by its name, as the gateway answers it."""
+        return await getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
+
+    async def stream(self, method: str, request: Any, timeout: float) -> AsyncIterator[Any]:
+        """Any server-streaming RPC of GatewayService, by its name; closing the iterator cancels the call."""
+        call = getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
+        try:
+            async for item in call:
+                yield item
+        finally:
+            call.cancel()
 
     async def serving(self) -> bool:
         """Whether the gateway answers its health check with SERVING."""

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from edge_fakes import EdgeServer
 from gateway_fakes import Stack, task
@@ -138,3 +139,45 @@ async def test_errors_are_shown_in_words_and_sessions_resume(page: Any, stack: S
     assert await page.locator(".turn .user").inner_text() == "Say something"
     assert "read aloud." in await page.locator(".turn .answer").inner_text()
     await shots.take("session-resumed")
+
+
+CONNECT_CHAT = """async (content) => {
+  const json = new TextEncoder().encode(JSON.stringify({ content }));
+  const body = new Uint8Array(5 + json.length);
+  new DataView(body.buffer).setUint32(1, json.length);
+  body.set(json, 5);
+  const reply = await fetch("/hugginggpt.v1.GatewayService/Chat", {
+    method: "POST", headers: { "content-type": "application/connect+json" }, body });
+  const bytes = new Uint8Array(await reply.arrayBuffer());
+  const frames = [];
+  for (let i = 0; i < bytes.length; ) {
+    const size = new DataView(bytes.buffer, i + 1, 4).getUint32(0);
+    const text = new TextDecoder().decode(bytes.subarray(i + 5, i + 5 + size));
+    frames.push({ end: bytes[i] === 2, message: JSON.parse(text) });
+    i += 5 + size;
+  }
+  return frames;
+}"""
+CONNECT_UNARY = """async ([method, request]) => {
+  const reply = await fetch(`/hugginggpt.v1.GatewayService/${method}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+  return { status: reply.status, body: await reply.json() };
+}"""
+
+
+async def test_the_browser_speaks_the_gateways_contract_over_connect(page: Any, stack: Stack) -> None:
+    plan = await page.evaluate(CONNECT_UNARY, ["PlanTasks", {"content": "caption it and read it aloud"}])
+    assert plan["status"] == 200
+    assert [t["type"] for t in plan["body"]["plan"]["plan"]["tasks"]] == ["image-to-text", "text-to-speech"]
+    frames = await page.evaluate(CONNECT_CHAT, "caption it and read it aloud")
+    events = [f["message"] for f in frames if not f["end"]]
+    assert next(iter(events[0])) in {"requestId", "sessionId"} and "plannedTask" in events[0]
+    assert events[-1]["summary"]["answer"] == "I see fruit; here it is read aloud."
+    assert frames[-1] == {"end": True, "message": {}}  # the stream ended without an error
+    missing = await page.evaluate(CONNECT_UNARY, ["GetSession", {"sessionId": "no-such-session"}])
+    assert missing["status"] == 404 and missing["body"]["code"] == "not_found"
+    assert "no-such-session" in missing["body"]["message"]
+    stack.script.plan_error = (grpc.StatusCode.INVALID_ARGUMENT, "the request names no task the planner knows")
+    refused = await page.evaluate(CONNECT_CHAT, "gibberish")
+    assert refused[-1]["end"] and refused[-1]["message"]["error"]["code"] == "invalid_argument"
+    assert "no task the planner knows" in refused[-1]["message"]["error"]["message"]
