@@ -23,6 +23,8 @@ from hugginggpt.v1 import gateway_pb2
 
 logger = logging.getLogger(__name__)
 MAX_CONTENT_CHARS = 20_000
+# A turn cancelled this close to its deadline ran out of time (gRPC cancels the call when it passes).
+DEADLINE_SLACK_SECONDS = 0.5
 _ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
 
 
@@ -127,7 +129,8 @@ class Conversations:
             outcome_label = "ok"
         except BaseException as exc:
             if not ended:  # the end is stored even when the request is being cancelled
-                await self._store_end(session_id, ended_early(exc))
+                out_of_time = asyncio.get_running_loop().time() >= turn.deadline - DEADLINE_SLACK_SECONDS
+                await self._store_end(session_id, ended_early(exc, out_of_time))
             raise
         finally:
             metrics.REQUEST_LATENCY.labels("Chat", outcome_label).observe(time.perf_counter() - started)
@@ -172,8 +175,15 @@ class Conversations:
         return [stored_to_pb(m) for m in await self.sessions.messages(check_session_id(session_id))]
 
 
-def ended_early(exc: BaseException) -> StoredMessage:
-    """The assistant message that records why a turn ended without an answer."""
+def ended_early(exc: BaseException, out_of_time: bool = False) -> StoredMessage:
+    """The assistant message that records why a turn ended without an answer.
+
+    gRPC cancels a call whose deadline passed just as it cancels one the client gave up: out_of_time says
+    which it was.
+    """
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit) and out_of_time:
+        return StoredMessage("assistant", "(the request failed: DEADLINE_EXCEEDED: the request ran out of time)",
+                             (), FAILED)
     if isinstance(exc, asyncio.CancelledError | GeneratorExit):
         return StoredMessage("assistant", "(the request was cancelled before it was answered)", (), CANCELLED)
     if isinstance(exc, HuggingGPTError):

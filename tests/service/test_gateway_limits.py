@@ -134,3 +134,17 @@ async def test_concurrent_requests_over_the_limit_are_refused_not_queued(tmp_pat
             assert await _eventually(lambda: _turn(client, "room again"))  # the slots were given back
     finally:
         await stack.stop()
+
+
+async def test_a_turn_whose_deadline_passes_is_stored_as_failed_not_cancelled(stack: Stack) -> None:
+    async with GatewayClient(stack.address) as client:
+        session_id = await _turn(client, "hello")
+        stack.script.hang_planner = True
+        code, _ = await _code(client.chat("this will take too long", session_id=session_id, timeout=1.0))
+    assert code == grpc.StatusCode.DEADLINE_EXCEEDED
+    for _ in range(50):  # the gateway stores the end as its handler unwinds
+        last = (await _stored(stack, session_id))[-1]
+        if last.role == "assistant":
+            break
+        await asyncio.sleep(0.1)
+    assert last.status == FAILED and "DEADLINE_EXCEEDED" in last.content
