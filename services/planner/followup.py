@@ -8,11 +8,11 @@ from hugginggpt import languages
 
 # Words that point back at an earlier result ("that transcript", "the other file", "translate it").
 _POINTER = re.compile(
-    r"\b(?:that|this|those|these|the (?:same|other|previous|last|earlier))\s+"
+    r"\b(?:that|those|the (?:same|other|previous|last|earlier))\s+"
     r"(?:transcript(?:ion)?|translation|text|total|answer|result|results|file|files|image|picture|photo|recording|"
     r"audio|summary|caption|one|list|number|names?|entities)\b"
     r"|^\s*(?:please\s+)?(?:now\s+)?(?:translate|read|summari[sz]e|say|repeat|transcribe|describe)\s+"
-    r"(?:that|it|this|them)\b(?!\s*[:\"“'])"
+    r"(?:that|it|them)\b(?!\s*[:\"“'])"
     r"|\b(?:previous|earlier|last) (?:answer|result|turn|message|file|one)\b"
     r"|\b(?:das|dies(?:en|es)?) (?:Transkript|Ergebnis|Übersetzung|Bild|Datei)\b|\bübersetze (?:das|es)\b"
     r"|\b(?:cette|ce|cet) (?:transcription|traduction|résultat|image|fichier)\b|\btradui[st] (?:ça|cela)\b"

@@ -148,6 +148,8 @@ class PromptBuilder:
         )
         for demo in demos:
             room -= await self.counter.count(self._demo_text(demo))
+        if len(turns) > 1:  # the history's heading and data fence cost tokens of their own
+            room -= await self.counter.count(self._history.render(lines=untrusted.fence("", "earlier turns")))
         history = await self._trim_history(turns[:-1], room)
         messages = [{"role": "system", "content": system}]
         for demo in demos:
