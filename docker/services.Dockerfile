@@ -38,18 +38,20 @@ FROM runtime AS gateway
 EXPOSE 50050 9090
 ENTRYPOINT ["python", "-m", "gateway"]
 
-# The web UI's bundle, built from its locked npm packages (the edge serves it; no CDN at run time).
+# The web UI's bundle, built from its locked npm packages and the contract's code generated from protos/
+# (the edge serves it; no CDN at run time).
 FROM node:20.19.5-bookworm-slim AS ui-build
-WORKDIR /ui
+WORKDIR /src/edge/ui
 COPY edge/ui/package.json edge/ui/package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY edge/ui/build.mjs ./
+COPY protos /src/protos
+COPY edge/ui/build.mjs edge/ui/buf.gen.yaml ./
 COPY edge/ui/src ./src
 RUN node build.mjs
 
 # The HTTP edge (OpenAI-compatible API, web UI); it calls the gateway over gRPC.
 FROM runtime AS edge
-COPY --from=ui-build /ui/dist /app/ui
+COPY --from=ui-build /src/edge/ui/dist /app/ui
 ENV HUGGINGGPT_EDGE_UI_DIR=/app/ui
 EXPOSE 8000
 ENTRYPOINT ["python", "-m", "edge"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the front doors' side of the project, idempotently (stamps; a second run takes well under a second):
 # the Node gRPC client's packages (examples/node) and the web UI's (edge/ui), both `npm ci --ignore-scripts`;
-# the UI's bundle (esbuild, into edge/ui/dist, which the edge serves); and for the browser test, Debian's
+# the UI's bundle (its contract code generated from protos/ by buf + protoc-gen-es, then esbuild, into
+# edge/ui/dist, which the edge serves); and for the browser test, Debian's
 # chromium and Playwright (requirements/browser-test.txt; Playwright's own browser download is never used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,8 @@ npm_ci examples/node
 npm_ci edge/ui
 
 mkdir -p .venv/.stamps
-ui_stamp=$(cat edge/ui/package-lock.json edge/ui/build.mjs edge/ui/src/* | sha256sum | cut -c1-16)
+ui_stamp=$(cat edge/ui/package-lock.json edge/ui/build.mjs edge/ui/buf.gen.yaml edge/ui/src/*.* \
+  protos/hugginggpt/v1/*.proto | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.stamps/web-ui 2>/dev/null)" != "$ui_stamp" ] || [ ! -f edge/ui/dist/index.html ]; then
   log "building the web UI into edge/ui/dist"
   (cd edge/ui && node build.mjs)

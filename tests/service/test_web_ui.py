@@ -85,6 +85,8 @@ async def drop(page: Any, path: Path, media_type: str) -> None:
 async def test_upload_ask_watch_the_plan_and_hear_the_answer(page: Any, stack: Stack, media: Path,
                                                              tmp_path: Path) -> None:
     shots = Shots(page, tmp_path, "chat")
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url.split("/", 3)[3]))
     gate = stack.script.hold_executor = asyncio.Event()
     await drop(page, media / "fruits.jpg", "image/jpeg")
     await page.locator("input[type=file]").set_input_files(str(media / "speech_fox.wav"))
@@ -112,6 +114,9 @@ async def test_upload_ask_watch_the_plan_and_hear_the_answer(page: Any, stack: S
     assert 0 <= first_byte <= first_plan
     await shots.take("answer-and-audio")
 
+    assert calls.count("hugginggpt.v1.GatewayService/UploadArtifact") == 2  # the UI speaks the contract
+    assert "hugginggpt.v1.GatewayService/Chat" in calls and "hugginggpt.v1.GatewayService/DownloadArtifact" in calls
+    assert not [c for c in calls if c.startswith("v1/")]
     attached = stack.record.plan_requests[0].messages[-1].attachments
     assert [a.media_type for a in attached] == ["image/jpeg", "audio/wav"]
     assert await page.locator(".sessions li").count() == 1
@@ -126,7 +131,8 @@ async def test_errors_are_shown_in_words_and_sessions_resume(page: Any, stack: S
     await page.click("button[type=submit]")
     alert = page.locator(".turn .error")
     await alert.wait_for()
-    assert "application/pdf; attach an image or audio file" in await alert.inner_text()
+    assert "contract.pdf: 'contract.pdf' has type application/pdf; only image, audio, video and text files are " \
+        "accepted" in await alert.inner_text()
     await shots.take("error-in-words")
 
     await page.fill("textarea", "Say something")

@@ -1,5 +1,5 @@
 // The web UI: sessions on the left, the conversation with each turn's plan, tasks and answer, a composer that
-// takes dropped files. It talks to the edge's OpenAI-compatible endpoint (SSE) and reads the stage events.
+// takes dropped files. It speaks the gateway's GatewayService through the edge over Connect (api.js).
 import { render } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { chat, session } from "./api.js";
@@ -14,8 +14,9 @@ const store = {
 function pastTurns(messages) {
   const turns = [];
   for (const m of messages) {
-    if (m.role === "user") turns.push({ ...newTurn(m.content, m.attachments.map((a) => a.name)), done: true });
-    else if (turns.length) turns[turns.length - 1].answer = m.content;
+    const files = (m.attachments || []).map((a) => a.name);
+    if (m.role === "ROLE_USER") turns.push({ ...newTurn(m.content || "", files), done: true });
+    else if (turns.length) turns[turns.length - 1].answer = m.content || "";
   }
   return turns;
 }

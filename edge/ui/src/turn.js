@@ -50,7 +50,7 @@ export function fold(turn, event) {
   if (event.answer_delta) return { ...turn, answer: turn.answer + event.answer_delta };
   if (event.summary) {
     const answer = turn.answer || event.summary.answer || "";
-    return { ...turn, answer, files: event.files || [], done: true, summary: event.summary };
+    return { ...turn, answer, files: event.summary.artifacts || [], done: true, summary: event.summary };
   }
   return turn;
 }

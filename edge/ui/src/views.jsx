@@ -81,12 +81,12 @@ export function GeneratedFile({ file, token }) {
   const [error, setError] = useState("");
   useEffect(() => {
     let url = "";
-    fileUrl(file.url, token).then((u) => setSrc((url = u))).catch((e) => setError(e.message));
+    fileUrl(file.uri, token).then((u) => setSrc((url = u))).catch((e) => setError(e.message));
     return () => url && URL.revokeObjectURL(url);
-  }, [file.url, token]);
+  }, [file.uri, token]);
   if (error) return <div class="error">Could not load {file.name}: {error}</div>;
   if (!src) return <div class="file">loading {file.name}…</div>;
-  const kind = file.media_type.split("/")[0];
+  const kind = (file.media_type || "").split("/")[0];
   return (
     <figure class="file">
       {kind === "image" && <img src={src} alt={file.name} />}
