@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -20,6 +21,7 @@ from edge.clients import GatewayLink
 from edge.config import EdgeConfig
 from edge.connect import ROUTE, connect_app
 from edge.errors import ApiError, from_rpc
+from edge.history import SessionMemory
 from edge.limits import ChatSlots, ClientGone, ReleasingStreamingResponse, check_token, read_body, unless_disconnected
 from edge.replies import DONE, Reply, message_dict, sse
 from edge.turns import MODELS, Turn, parse_turn
@@ -37,6 +39,7 @@ class Edge:
     def __init__(self, config: EdgeConfig, gateway: GatewayLink) -> None:
         self.config, self.gateway = config, gateway
         self.slots = ChatSlots(config.max_streams)
+        self.memory = SessionMemory()
 
     async def models(self, request: Request) -> Response:
         check_token(request, self.config.auth_token)
@@ -53,13 +56,21 @@ class Edge:
     async def completions(self, request: Request) -> Response:
         check_token(request, self.config.auth_token)
         turn = parse_turn(await read_body(request, self.config.max_body_bytes), self.config.max_attachment_bytes)
+        if not turn.session_id:  # a client resending the whole history continues the session it began
+            turn = replace(turn, session_id=self.memory.session_for(turn.said[:-1]))
         reply = Reply(turn.model, str(request.base_url))
+
+        def remember() -> None:
+            self.memory.remember(turn.said, reply.text, reply.session_id)
+
         self.slots.take()
         handed_on = False
         try:
             events = self._events(turn)
             if not turn.stream:
-                return JSONResponse(reply.completion(await unless_disconnected(request, _all(events))))
+                completion = reply.completion(await unless_disconnected(request, _all(events)))
+                remember()
+                return JSONResponse(completion)
             first = await unless_disconnected(request, _first(events))
             handed_on = True
 
@@ -67,7 +78,7 @@ class Edge:
                 self.slots.give()
                 await events.aclose()  # cancels the gateway call, also when the stream never started
 
-            return ReleasingStreamingResponse(_sse(reply, first, events), close,
+            return ReleasingStreamingResponse(_sse(reply, first, events, remember), close,
                                               media_type="text/event-stream",
                                               headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         except ClientGone:
@@ -142,7 +153,8 @@ async def _all(events: Events) -> list[gateway_pb2.ChatResponse]:
     return collected
 
 
-async def _sse(reply: Reply, first: gateway_pb2.ChatResponse, events: Events) -> AsyncIterator[bytes]:
+async def _sse(reply: Reply, first: gateway_pb2.ChatResponse, events: Events,
+               done: Callable[[], None]) -> AsyncIterator[bytes]:
     """The SSE stream; an error after the first byte goes out as an error message, as OpenAI's API does."""
     try:
         reply.saw(first)
@@ -152,6 +164,7 @@ async def _sse(reply: Reply, first: gateway_pb2.ChatResponse, events: Events) ->
         async for event in events:
             for chunk in reply.chunks_for(event):
                 yield chunk
+        done()
         yield DONE
     except grpc.aio.AioRpcError as exc:
         yield sse(from_rpc(exc).body())

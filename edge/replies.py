@@ -62,6 +62,7 @@ class Reply:
         self.id = "chatcmpl-pending"
         self.session_id = ""
         self.answered = False  # whether any answer text was streamed yet
+        self.text = ""  # the reply's content as the client has it so far
 
     def saw(self, event: gateway_pb2.ChatResponse) -> None:
         self.id, self.session_id = f"chatcmpl-{event.request_id}", event.session_id
@@ -75,7 +76,7 @@ class Reply:
         for event in events:
             self.saw(event)
         summary = events[-1].summary
-        text = summary.answer + links(self.base_url, summary.artifacts)
+        text = self.text = summary.answer + links(self.base_url, summary.artifacts)
         return {
             "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
@@ -96,11 +97,13 @@ class Reply:
         kind = event.WhichOneof("event")
         if kind == "answer_delta":
             self.answered = True
+            self.text += event.answer_delta
             return [self.chunk({"content": event.answer_delta}, extra={EXTENSION: event_dict(event)})]
         if kind != "summary":
             return [self.chunk({}, extra={EXTENSION: event_dict(event)})]
         summary = event.summary
         tail = ("" if self.answered else summary.answer) + links(self.base_url, summary.artifacts)
+        self.text += tail
         out = [self.chunk({"content": tail}) if tail else b""]
         final = {**event_dict(event), **self.extension(summary, [])}
         final.pop("events")

@@ -45,6 +45,8 @@ class Turn:
     session_id: str = ""
     uploads: list[Upload] = field(default_factory=list)
     artifact_uris: list[str] = field(default_factory=list)
+    # (role, text) of every message, the new one last: what names the conversation when no session_id is sent.
+    said: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_turn(body: bytes, max_attachment_bytes: int) -> Turn:
@@ -66,7 +68,14 @@ def parse_turn(body: bytes, max_attachment_bytes: int) -> Turn:
     if not isinstance(session_id, str):
         raise bad_request("'session_id' must be a string (from an earlier reply's hugginggpt.session_id)",
                           param="session_id")
-    return Turn(model, MODELS[model], text, bool(doc.get("stream", False)), session_id, uploads, uris)
+    said = [(str(m.get("role", "")), _text_of(m.get("content"))) for m in doc["messages"] if isinstance(m, dict)]
+    return Turn(model, MODELS[model], text, bool(doc.get("stream", False)), session_id, uploads, uris, said)
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content if isinstance(content, str) else ""
 
 
 def _last_user_message(messages: Any, limit: int) -> tuple[str, list[Upload], list[str]]:

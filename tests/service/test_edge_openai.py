@@ -86,6 +86,29 @@ async def test_a_session_continues_through_the_extension_field(stack: Stack, edg
     assert unknown.status_code == 404 and "no-such-session" in unknown.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_client_resending_the_history_continues_its_session(stack: Stack, edge: EdgeServer,
+                                                                   stream: bool) -> None:
+    async def ask(c: openai.AsyncOpenAI, messages: list[dict[str, str]]) -> str:
+        if not stream:
+            reply = await c.chat.completions.create(model="hugginggpt", messages=messages)  # type: ignore[arg-type]
+            return reply.choices[0].message.content or ""
+        chunks = await c.chat.completions.create(model="hugginggpt", messages=messages, stream=True)  # type: ignore
+        return "".join([ch.choices[0].delta.content or "" async for ch in chunks])
+
+    system = {"role": "system", "content": "You are helpful."}
+    async with client(edge) as c:
+        first = await ask(c, [system, {"role": "user", "content": "transcribe it"}])
+        await ask(c, [system, {"role": "user", "content": "transcribe it"}, {"role": "assistant", "content": first},
+                      {"role": "user", "content": "now translate that"}])
+        await ask(c, [system, {"role": "user", "content": "transcribe it"},
+                      {"role": "assistant", "content": "an answer this edge never gave"},
+                      {"role": "user", "content": "and this?"}])
+    continued, fresh = stack.record.plan_requests[1], stack.record.plan_requests[2]
+    assert [m.content for m in continued.messages] == ["transcribe it", first, "now translate that"]
+    assert [m.content for m in fresh.messages] == ["and this?"]  # an unknown history starts a new session
+
+
 async def test_image_and_audio_parts_are_uploaded_and_attached(stack: Stack, edge: EdgeServer,
                                                                media: Path) -> None:
     wav = base64.b64encode((media / "speech_fox.wav").read_bytes()).decode()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from edge.errors import ApiError
+from edge.history import SessionMemory
 from edge.replies import Reply, file_url, links
 from edge.turns import parse_turn
 from hugginggpt.v1 import common_pb2 as pb
@@ -71,3 +72,16 @@ def test_a_direct_answer_without_deltas_still_reaches_the_stream() -> None:
     assert chunks[0]["choices"][0]["delta"] == {"content": "Hello there."}
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["id"] == "chatcmpl-r1"
     assert chunks[-1]["hugginggpt"]["session_id"] == "s1"
+
+
+def test_session_memory_knows_a_history_it_answered_and_forgets_the_oldest() -> None:
+    memory = SessionMemory(capacity=2)
+    said = [("system", "be brief"), ("user", "transcribe it")]
+    memory.remember(said, "The  transcript.", "s1")
+    assert memory.session_for([*said, ("assistant", "The transcript.")]) == "s1"  # whitespace does not matter
+    assert memory.session_for([*said, ("assistant", "Another answer.")]) == ""
+    assert memory.session_for([]) == ""
+    memory.remember([("user", "b")], "B.", "s2")
+    memory.remember([("user", "c")], "C.", "s3")
+    assert memory.session_for([*said, ("assistant", "The transcript.")]) == ""  # evicted
+    assert memory.session_for([("user", "c"), ("assistant", "C.")]) == "s3"
