@@ -22,13 +22,6 @@ PROTOCOLS = [ProtocolType.CONNECT, ProtocolType.GRPC_WEB]
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    s = await Stack(tmp_path).start()
-    yield s
-    await s.stop()
-
-
-@pytest.fixture
 async def edge(stack: Stack) -> AsyncIterator[EdgeServer]:
     e = await EdgeServer(stack, max_streams=2).start()
     yield e

@@ -20,13 +20,6 @@ URL = "/v1/chat/completions"
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    s = await Stack(tmp_path).start()
-    yield s
-    await s.stop()
-
-
-@pytest.fixture
 async def edge(stack: Stack) -> AsyncIterator[EdgeServer]:
     e = await EdgeServer(stack, max_attachment_bytes=1000, max_body_bytes=4000, max_streams=2).start()
     yield e

@@ -17,13 +17,6 @@ from hugginggpt.v1 import common_pb2 as pb
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    s = await Stack(tmp_path).start()
-    yield s
-    await s.stop()
-
-
-@pytest.fixture
 async def edge(stack: Stack) -> AsyncIterator[EdgeServer]:
     e = await EdgeServer(stack).start()
     yield e
