@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import uvicorn
+from prometheus_client import start_http_server
 
-from edge.app import build_app
+from edge.app import build_asgi
 from edge.clients import GatewayLink
 from edge.config import EdgeConfig
 from hugginggpt import logs
@@ -16,8 +17,10 @@ from hugginggpt.settings import env_str
 async def serve(config: EdgeConfig) -> None:
     # The channel belongs to the loop that creates it, so it is built inside the running loop.
     gateway = GatewayLink(config.gateway_address, config.auth_token)
+    if config.metrics_port:
+        start_http_server(config.metrics_port)
     server = uvicorn.Server(uvicorn.Config(
-        build_app(config, gateway), host=config.host, port=config.port, log_config=None, access_log=False,
+        build_asgi(config, gateway), host=config.host, port=config.port, log_config=None, access_log=False,
         timeout_graceful_shutdown=int(config.request_timeout_seconds) + 5, lifespan="off",
     ))
     try:

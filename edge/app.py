@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from edge.clients import GatewayLink
 from edge.config import EdgeConfig
@@ -23,6 +24,7 @@ from edge.connect import ROUTE, connect_app
 from edge.errors import ApiError, from_rpc
 from edge.history import SessionMemory
 from edge.limits import ChatSlots, ClientGone, ReleasingStreamingResponse, check_token, read_body, unless_disconnected
+from edge.metrics import count_chats, instrument
 from edge.replies import DONE, Reply, message_dict, sse
 from edge.turns import MODELS, Turn, parse_turn
 from hugginggpt.artifacts import SCHEME, is_artifact_uri
@@ -222,4 +224,10 @@ def build_app(config: EdgeConfig, gateway: GatewayLink) -> Starlette:
     handlers = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)  # type: ignore[arg-type]
     app.state.edge = edge  # for tests and probes: the open chat count
+    count_chats(lambda: edge.slots.used)
     return app
+
+
+def build_asgi(config: EdgeConfig, gateway: GatewayLink) -> ASGIApp:
+    """The app as served: every request counted and timed for Prometheus."""
+    return instrument(build_app(config, gateway))

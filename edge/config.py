@@ -25,6 +25,7 @@ class EdgeConfig:
     request_timeout_seconds: float = 600.0
     cors_origins: tuple[str, ...] = ()
     ui_dir: Path = UI_DIR
+    metrics_port: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EdgeConfig:
@@ -40,6 +41,7 @@ class EdgeConfig:
             ),
             cors_origins=env_list("HUGGINGGPT_EDGE_CORS_ORIGINS", "", env),
             ui_dir=Path(env_str("HUGGINGGPT_EDGE_UI_DIR", str(UI_DIR), env)),
+            metrics_port=env_int("HUGGINGGPT_EDGE_METRICS_PORT", 0, env),
         )
         config.check()
         return config

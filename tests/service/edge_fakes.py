@@ -12,17 +12,18 @@ from gateway_fakes import Stack
 from edge.app import build_app
 from edge.clients import GatewayLink
 from edge.config import EdgeConfig
+from edge.metrics import instrument
 
 
 class EdgeServer:
-    """The edge app served by uvicorn, as `python -m edge` serves it, calling the stack's gateway."""
+    """The edge app served by uvicorn, instrumented, as `python -m edge` serves it, calling the stack's gateway."""
 
     def __init__(self, stack: Stack, **config: Any) -> None:
         self.config = replace(EdgeConfig(), gateway_address=stack.address,
                               auth_token=stack.config.auth_token, **config)
         self.link = GatewayLink(self.config.gateway_address, self.config.auth_token)
         self.app = build_app(self.config, self.link)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_config=None,
+        self.server = uvicorn.Server(uvicorn.Config(instrument(self.app), host="127.0.0.1", port=0, log_config=None,
                                                     access_log=False, lifespan="off"))
         self._task: asyncio.Task[None] | None = None
 

@@ -15,6 +15,7 @@ import openai
 import pytest
 from edge_fakes import EdgeServer
 from gateway_fakes import Stack, task
+from prometheus_client import REGISTRY
 
 URL = "/v1/chat/completions"
 
@@ -192,3 +193,17 @@ async def test_a_hundred_tabs_at_once_get_64_streams_and_36_clear_429s(stack: St
     refused = [r for r in replies if r.status_code == 429]
     assert len(refused) == 36 and all("HUGGINGGPT_EDGE_MAX_STREAMS" in error(r)["message"] for r in refused)
     assert sum(r.status_code == 200 and r.text.endswith("data: [DONE]\n\n") for r in replies) == 64
+
+
+async def test_requests_are_counted_by_route_and_status(edge: EdgeServer, stack: Stack) -> None:
+    def count(route: str, status: str) -> float:
+        return REGISTRY.get_sample_value("hugginggpt_edge_requests_total", {"route": route, "status": status}) or 0
+
+    before = (count("/v1/chat/completions", "200"), count("/v1/chat/completions", "400"), count("/healthz", "200"))
+    await post(edge, body("hi"))
+    await post(edge, b"{not json")
+    async with httpx.AsyncClient(base_url=edge.base_url) as http:
+        await http.get("/healthz")
+    after = (count("/v1/chat/completions", "200"), count("/v1/chat/completions", "400"), count("/healthz", "200"))
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
+    assert REGISTRY.get_sample_value("hugginggpt_edge_chats_open") == 0
