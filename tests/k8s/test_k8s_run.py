@@ -1,0 +1,50 @@
+"""scripts/k8s_run.py turns each rendered workload into the podman run its manifest describes (no podman needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+
+import pytest
+
+from tests.k8s.conftest import REPO, Obj, by_name
+
+SECRET = {"service-token": "s" * 64, "gateway-auth-token": "g" * 64}
+
+
+def _runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("k8s_run", REPO / "scripts" / "k8s_run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _env(args: list[str]) -> dict[str, str]:
+    pairs = [args[i + 1] for i, a in enumerate(args) if a == "--env"]
+    return dict(p.split("=", 1) for p in pairs)
+
+
+def test_each_pod_runs_with_its_manifests_user_env_volumes_and_read_only_root(rendered: dict[str, list[Obj]]) -> None:
+    k8s_run = _runner()
+    cluster = k8s_run.Cluster(rendered["overlays/cpu"], SECRET)
+    replica = by_name(rendered["overlays/cpu"], "Deployment")["replica"]
+    args = k8s_run.run_args(cluster, replica)
+    env = _env(args)
+    assert env["HUGGINGGPT_SERVICE_TOKEN"] == SECRET["service-token"]
+    assert env["HUGGINGGPT_REPLICA_ADVERTISE_ADDRESS"] == f"{cluster.ips['replica']}:50055"  # $(POD_IP) expanded
+    assert env["HUGGINGGPT_REPLICA_ID"] == "replica-0" and "HF_TOKEN" not in env  # optional key absent
+    assert {"--read-only", "--cap-drop=all"} <= set(args) and args[args.index("--user") + 1] == "10001:10001"
+    assert "k8s-pvc-artifacts:/var/lib/hugginggpt/artifacts:rw,U" in args
+    assert "--network-alias=replica.hugginggpt.svc.cluster.local" in args
+    assert args[-1] == replica["spec"]["template"]["spec"]["containers"][0]["image"]
+    llm = k8s_run.run_args(cluster, by_name(rendered["overlays/cpu"], "Deployment")["llm"])
+    assert llm[llm.index("ghcr.io/hugginggpt/hugginggpt-llm:0.1.0") + 1:][:2] == ["--model",
+                                                                            "/opt/hugginggpt/models/qwen2.5-coder-0.5b.gguf"]
+
+
+def test_a_required_secret_key_that_is_missing_stops_the_run(rendered: dict[str, list[Obj]]) -> None:
+    k8s_run = _runner()
+    cluster = k8s_run.Cluster(rendered["overlays/cpu"], {"gateway-auth-token": "g" * 64})
+    with pytest.raises(SystemExit, match="service-token"):
+        k8s_run.run_args(cluster, by_name(rendered["overlays/cpu"], "Deployment")["router"])
