@@ -64,6 +64,8 @@ class Edge:
 
         def remember() -> None:
             self.memory.remember(turn.said, reply.text, reply.session_id)
+            logger.info("answered %s (model %s, session %s, %s)", reply.id, turn.model, reply.session_id,
+                        "streamed" if turn.stream else "whole")
 
         self.slots.take()
         handed_on = False
@@ -182,6 +184,7 @@ async def _bytes(content: AsyncIterator[common_pb2.Artifact | bytes]) -> AsyncIt
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    logger.info("refused %s %s with %d: %s", request.method, request.url.path, exc.status, exc.message)
     return JSONResponse(exc.body(), status_code=exc.status)
 
 
