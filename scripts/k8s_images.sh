@@ -15,21 +15,37 @@ mounts=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt
 for path in /etc/pip.conf /etc/xdg/pip /opt/wheels /opt/pypi /opt/pypi-more; do
   [ -e "$path" ] && mounts+=(-v "$path:$path:ro")
 done
-build_args=(--pull=never --build-arg "PYTHON_IMAGE=$BASE_IMAGE" --build-arg "TORCH_INDEX_URL=https://pypi.org/simple")
+# CPU torch: from download.pytorch.org where it answers, else this machine kind's local +cpu wheel
+# (/opt/wheels, found through pip.conf's find-links once the index named has no torch 2.13.0).
+torch_index=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
+if ! curl -s -m 5 -o /dev/null "$torch_index/torch/" && ls /opt/wheels/torch-*+cpu-*.whl >/dev/null 2>&1; then
+  torch_index=file:///opt/pypi/simple
+fi
+build_args=(--pull=never --build-arg "PYTHON_IMAGE=$BASE_IMAGE" --build-arg "TORCH_INDEX_URL=$torch_index")
+
+# The committed tree (HEAD) is the build context: edits in progress in the checkout neither enter an image
+# nor invalidate the layer cache between targets.
+context=$K8S_RUN_DIR/context
+head=$(git rev-parse HEAD)
+if [ "$(cat "$context.commit" 2>/dev/null)" != "$head" ]; then
+  rm -rf "$context" && mkdir -p "$context"
+  git archive --format=tar HEAD | tar -x -C "$context"
+  echo "$head" > "$context.commit"
+fi
 
 build() {  # target -> image name
   local target=$1
   case $target in
     mediapipe-replica)
-      podman build "${build_args[@]}" "${mounts[@]}" -f docker/mediapipe-replica.Dockerfile \
-        -t "ghcr.io/hugginggpt/hugginggpt-mediapipe-replica:$TAG" . ;;
+      podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/mediapipe-replica.Dockerfile" \
+        -t "ghcr.io/hugginggpt/hugginggpt-mediapipe-replica:$TAG" "$context" ;;
     redis)
       # No registry: Debian's redis-server stands in for the manifest's redis:7.4.2-alpine, under its name.
       printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server redis-tools \\\n && rm -rf /var/lib/apt/lists/*\nUSER 999:999\nENTRYPOINT ["redis-server"]\n' \
-        "$BASE_IMAGE" | podman build --pull=never -t docker.io/library/redis:7.4.2-alpine -f - . ;;
+        "$BASE_IMAGE" | podman build --pull=never -t docker.io/library/redis:7.4.2-alpine -f - "$context" ;;
     *)
-      podman build "${build_args[@]}" "${mounts[@]}" -f docker/services.Dockerfile --target "$target" \
-        -t "ghcr.io/hugginggpt/hugginggpt-$target:$TAG" . ;;
+      podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/services.Dockerfile" --target "$target" \
+        -t "ghcr.io/hugginggpt/hugginggpt-$target:$TAG" "$context" ;;
   esac
 }
 
