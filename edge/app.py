@@ -31,6 +31,10 @@ from hugginggpt.artifacts import SCHEME, is_artifact_uri
 from hugginggpt.v1 import common_pb2, gateway_pb2
 
 logger = logging.getLogger(__name__)
+# What browsers on an allowed origin may send and read: the OpenAI API's, Connect's and gRPC-Web's headers.
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "connect-protocol-version", "connect-timeout-ms",
+                        "grpc-timeout", "x-grpc-web", "x-user-agent"]
+CORS_RESPONSE_HEADERS = ["grpc-status", "grpc-message", "grpc-status-details-bin"]
 CLIENT_CLOSED = 499  # nginx's status for a request the client abandoned; nobody reads it
 Events = AsyncGenerator[gateway_pb2.ChatResponse, None]
 
@@ -221,8 +225,8 @@ def build_app(config: EdgeConfig, gateway: GatewayLink) -> Starlette:
     ]
     if (config.ui_dir / "index.html").is_file():
         routes.append(Mount("/", StaticFiles(directory=config.ui_dir, html=True), name="ui"))
-    middleware = [Middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
-                             allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type"])
+    middleware = [Middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
+                             allow_headers=CORS_REQUEST_HEADERS, expose_headers=CORS_RESPONSE_HEADERS)
                   ] if config.cors_origins else []
     handlers = {ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)  # type: ignore[arg-type]

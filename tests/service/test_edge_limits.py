@@ -207,3 +207,22 @@ async def test_requests_are_counted_by_route_and_status(edge: EdgeServer, stack:
     after = (count("/v1/chat/completions", "200"), count("/v1/chat/completions", "400"), count("/healthz", "200"))
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
     assert REGISTRY.get_sample_value("hugginggpt_edge_chats_open") == 0
+
+
+async def test_cors_is_off_unless_origins_are_named(edge: EdgeServer, stack: Stack) -> None:
+    preflight = {"origin": "http://app.example", "access-control-request-method": "POST",
+                 "access-control-request-headers": "content-type,connect-protocol-version"}
+    async with httpx.AsyncClient(base_url=edge.base_url) as http:
+        closed = await http.options("/hugginggpt.v1.GatewayService/Chat", headers=preflight)
+        plain = await http.get("/v1/models", headers={"origin": "http://app.example"})
+    assert "access-control-allow-origin" not in closed.headers and "access-control-allow-origin" not in plain.headers
+    opened = await EdgeServer(stack, cors_origins=("http://app.example",)).start()
+    try:
+        async with httpx.AsyncClient(base_url=opened.base_url) as http:
+            allowed = await http.options("/hugginggpt.v1.GatewayService/Chat", headers=preflight)
+            other = await http.options("/v1/chat/completions", headers={**preflight, "origin": "http://evil.example"})
+    finally:
+        await opened.stop()
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "http://app.example"
+    assert "connect-protocol-version" in allowed.headers["access-control-allow-headers"]
+    assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
