@@ -57,7 +57,8 @@ for side in scripts/setup_mediapipe.sh scripts/setup_s3test.sh scripts/setup_nod
   if [ -x "$side" ]; then "$side"; fi
 done
 
-# The Node client (examples/node): npm ci (skipped when Node.js cannot be installed).
+# The front doors: the Node client's and the web UI's npm packages, the UI's bundle, chromium and Playwright for
+# the browser test (each step stamped; Node.js missing and not installable as non-root: skipped).
 scripts/setup_web.sh
 
 log "preparing MiniLM on ONNX Runtime (exported once, checked against torch)"
