@@ -12,9 +12,12 @@ targets=${*:-$SERVICE_TARGETS mediapipe-replica redis}
 
 # Build steps reach PyPI through this machine's proxy (its CA) and its local wheel stores (pip.conf).
 mounts=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
-for path in /etc/pip.conf /etc/xdg/pip /opt/wheels /opt/pypi /opt/pypi-more; do
+for path in /etc/xdg/pip /opt/wheels /opt/pypi /opt/pypi-more; do
   [ -e "$path" ] && mounts+=(-v "$path:$path:ro")
 done
+# pip's settings as this machine's user has them (CA, local wheel stores), as the image's global pip.conf.
+pip config list | sed -n 's/^global\.\([a-z-]*\)=\(.*\)$/\1 = \2/p' | tr -d "'" | sed '1i [global]' > "$K8S_RUN_DIR/pip.conf"
+mounts+=(-v "$K8S_RUN_DIR/pip.conf:/etc/pip.conf:ro")
 # CPU torch: from download.pytorch.org where it answers, else this machine kind's local +cpu wheel
 # (/opt/wheels, found through pip.conf's find-links once the index named has no torch 2.13.0).
 torch_index=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
