@@ -89,12 +89,14 @@ class Conversations:
         return [stored_to_pb(m) for m in keep]
 
     def _turn(self, history: list[pb.Message], content: str, attachments: list[pb.Artifact], mode: int,
-              client_seconds_left: float | None) -> Turn:
+              client_seconds_left: float | None, received: float) -> Turn:
+        """The turn, due `client_seconds_left` after `received` (the loop's time when the call came in, so the
+        time spent checking and loading the session counts against the deadline, as the caller sees it)."""
         budget = self.limits.request_timeout_seconds
         if client_seconds_left is not None:
             budget = min(budget, client_seconds_left)
         current = pb.Message(role=pb.ROLE_USER, content=content, attachments=attachments)
-        return Turn([*history, current], mode, asyncio.get_running_loop().time() + budget)
+        return Turn([*history, current], mode, received + budget)
 
     async def chat(self, request: gateway_pb2.ChatRequest, request_id: str,
                    client_seconds_left: float | None) -> AsyncIterator[gateway_pb2.ChatResponse]:
@@ -103,11 +105,11 @@ class Conversations:
         The user's message is stored before any work starts and the turn's end (answered, failed with its
         reason, cancelled) when it ends, so a crash in between leaves a turn marked unfinished, never a gap.
         """
-        started = time.perf_counter()
+        started, received = time.perf_counter(), asyncio.get_running_loop().time()
         attachments = self._check(request.content, list(request.attachments))
         history = await self._history(request.session_id, adding=2)
         session_id = request.session_id or await self.sessions.create()
-        turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left)
+        turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left, received)
         await self.sessions.append(session_id, [StoredMessage("user", request.content, _domain(attachments))])
         outcome = Outcome()
         outcome_label = "error"
@@ -148,10 +150,10 @@ class Conversations:
     async def run_tasks(self, request: gateway_pb2.RunTasksRequest,
                         client_seconds_left: float | None) -> gateway_pb2.RunTasksResponse:
         """Plans, selects and runs; reads the session's history but does not add to it."""
-        started = time.perf_counter()
+        started, received = time.perf_counter(), asyncio.get_running_loop().time()
         attachments = self._check(request.content, list(request.attachments))
         history = await self._history(request.session_id)
-        turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left)
+        turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left, received)
         outcome = Outcome()
         await self.pipeline.run_tasks(turn, outcome)
         _observe_usage("RunTasks", outcome.usage())

@@ -148,3 +148,28 @@ async def test_a_turn_whose_deadline_passes_is_stored_as_failed_not_cancelled(st
             break
         await asyncio.sleep(0.1)
     assert last.status == FAILED and "DEADLINE_EXCEEDED" in last.content
+
+
+async def test_the_deadline_counts_from_when_the_call_came_in(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow_create = SqliteSessionStore.create
+
+    async def create(self: SqliteSessionStore) -> str:
+        await asyncio.sleep(1.0)  # a session store under load
+        return await slow_create(self)
+
+    monkeypatch.setattr(SqliteSessionStore, "create", create)
+    stack.script.hang_planner = True
+    async with GatewayClient(stack.address) as client:
+        code, _ = await _code(client.chat("this will take too long", timeout=2.0))
+    assert code == grpc.StatusCode.DEADLINE_EXCEEDED
+    store = SqliteSessionStore(Path(stack.config.session_store.removeprefix("sqlite:///")))
+    try:
+        for _ in range(50):
+            ids = await store.idle_since(float("inf"))
+            stored = await store.messages(ids[0]) if ids else []
+            if len(stored) == 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await store.close()
+    assert stored[1].status == FAILED and "DEADLINE_EXCEEDED" in stored[1].content
