@@ -143,6 +143,7 @@ _RETRY_CONFIG = json.dumps(
 )
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+RECONNECT_BACKOFF_MS = (250, 1000)  # first and largest wait before reconnecting to a peer that is gone
 
 
 def channel(address: str) -> grpc.aio.Channel:
@@ -154,6 +155,10 @@ def channel(address: str) -> grpc.aio.Channel:
             ("grpc.enable_retries", 1),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # A peer that restarts is used again within about a second of coming back: gRPC's default
+            # backoff grows to minutes while the peer is down, failing every call meanwhile.
+            ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+            ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[1]),
         ],
     )
 

@@ -98,3 +98,42 @@ async def test_a_stage_at_its_limit_refuses_more_requests_but_still_answers_heal
             first.cancel()
     finally:
         await server.stop(None)
+
+
+async def test_a_peer_that_restarts_is_used_again_within_a_second_or_two() -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from hugginggpt.rpc import channel
+    from hugginggpt.server import build_server, set_serving
+
+    address = f"127.0.0.1:{free_port()}"
+
+    async def start() -> grpc.aio.Server:
+        spec = ServerSpec(listen=address, service_names=[SERVICE], register=lambda s: None)
+        server, health, _ = build_server(spec)
+        await server.start()
+        await set_serving(health, [SERVICE], True)
+        return server
+
+    async def check(stub: health_pb2_grpc.HealthStub) -> bool:
+        try:
+            await stub.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
+        except grpc.aio.AioRpcError:
+            return False
+        return True
+
+    server = await start()
+    async with channel(address) as peer:
+        stub = health_pb2_grpc.HealthStub(peer)
+        assert await check(stub)
+        await server.stop(None)
+        down_until = asyncio.get_running_loop().time() + 6.0  # down long enough for the default backoff to grow
+        while asyncio.get_running_loop().time() < down_until:
+            assert not await check(stub)
+            await asyncio.sleep(0.2)
+        server = await start()
+        back = asyncio.get_running_loop().time()
+        while not await check(stub):
+            await asyncio.sleep(0.05)
+        assert asyncio.get_running_loop().time() - back < 1.5
+    await server.stop(None)
