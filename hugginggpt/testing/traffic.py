@@ -77,10 +77,14 @@ async def request(address: str, session: str, index: int, deadline: float, tally
 
 
 async def user(address: str, index: int, running: Callable[[], bool], deadline: float, tally: Tally) -> None:
-    """One user: one session, one request after another while running() says so."""
+    """One user: one session, one request after another while running() says so; a second's pause after a
+    request that failed, as a person (or a client's retry) would, rather than a storm of instant retries."""
     session, turn = "", index
     while running():
+        answered = len(tally.answered)
         session = await request(address, session, turn, deadline, tally)
+        if len(tally.answered) == answered:
+            await asyncio.sleep(1.0)
         turn += 1
 
 
