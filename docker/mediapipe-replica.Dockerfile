@@ -11,9 +11,9 @@ COPY requirements ./requirements
 COPY hugginggpt ./hugginggpt
 COPY services ./services
 COPY gateway ./gateway
-# The environment's own pins (requirements/mediapipe.txt), then the project without its dependencies.
+# The environment's own pins (requirements/mediapipe-venv.txt), then the project without its dependencies.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir -r requirements/mediapipe.txt \
+    && /opt/venv/bin/pip install --no-cache-dir -r requirements/mediapipe-venv.txt \
     && /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM ${PYTHON_IMAGE} AS mediapipe-replica
