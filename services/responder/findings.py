@@ -60,7 +60,7 @@ class Writer:
 def _facts(result: Result, book: dict[str, Any], text_limit: int) -> tuple[list[str], list[str]]:
     facts: list[str] = []
     injected: list[str] = []
-    if result.text.strip():
+    if result.text.strip() and not _restates(result):
         defused = untrusted.defuse(result.text)
         facts.append(f"“{_clip(defused.text, text_limit, book)}”" + (book["injected"] if defused.instructions else ""))
         injected.extend(defused.payloads)
@@ -78,6 +78,14 @@ def _facts(result: Result, book: dict[str, Any], text_limit: int) -> tuple[list[
         facts.append(book["score"].format(score=f"{result.score:.2f}"))
     facts.extend(book["file"].format(name=a.name, uri=a.uri) for a in result.artifacts)
     return facts, injected
+
+
+def _restates(result: Result) -> bool:
+    """Whether the text only spells out the structured result shown anyway (entities, boxes, the top label)."""
+    if result.entities or result.detections:
+        return True
+    top = max(result.labels, key=lambda x: x[1])[0] if result.labels else None
+    return top is not None and result.text.strip().lower() == top.strip().lower()
 
 
 def _clip(text: str, limit: int, book: dict[str, Any]) -> str:

@@ -19,6 +19,9 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Languages whose capitals mark names (German capitalises every noun; scripts without case have none).
 _CASE_MARKS_NAMES = frozenset({"en", "fr", "es", "it", "pt", "nl"})
 _COMMON_CAPITALS = frozenset({"i", "ok", "ai", "id", "ids", "url", "uri", "note", "however", "also", "sorry"})
+# A stock refusal ("I'm sorry, but I can't assist with that") where the models did the work misleads the user.
+_REFUSAL = re.compile(r"\b(?:I'?m sorry|I am sorry|I can(?:no|')t (?:assist|help)|I am unable to|I'm unable to|"
+                      r"as an AI\b|es tut mir leid|je suis désolé|lo siento|抱歉|对不起)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 
@@ -29,12 +32,14 @@ class Evidence:
     text: str  # lower-cased, whitespace-normalised
     numbers: frozenset[str]
     injected: tuple[str, ...] = ()
+    answered: bool = False  # some task succeeded: there is something to answer from
 
     @classmethod
-    def of(cls, parts: Iterable[str], injected: Sequence[str] = (), counts: Iterable[int] = ()) -> Evidence:
+    def of(cls, parts: Iterable[str], injected: Sequence[str] = (), counts: Iterable[int] = (),
+           answered: bool = False) -> Evidence:
         joined = " ".join(" ".join(p.split()) for p in parts if p)
         numbers = {_norm_number(n) for n in _NUMBER.findall(joined)} | {str(c) for c in counts}
-        return cls(joined.lower(), frozenset(numbers), tuple(injected))
+        return cls(joined.lower(), frozenset(numbers), tuple(injected), answered)
 
     def has(self, phrase: str) -> bool:
         return " ".join(phrase.lower().split()) in self.text
@@ -56,6 +61,8 @@ def _norm_number(token: str) -> str:
 def problems(sentence: str, evidence: Evidence, language: str) -> list[str]:
     """Why the sentence cannot reach the user (empty: it may)."""
     found: list[str] = []
+    if evidence.answered and _REFUSAL.search(sentence):
+        found.append("a stock refusal, though the models answered")
     if phrase := untrusted.repeats_payload(sentence, evidence.injected):
         found.append(f"repeats an instruction found in a file ({phrase!r})")
     for url in _URL.findall(sentence):

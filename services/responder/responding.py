@@ -173,7 +173,8 @@ def evidence_of(turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findi
     # What instructions in earlier answers (transcripts, OCR text quoted back) wanted said is never repeated.
     earlier = [t.content for t in turns[:-1] if t.role != "user"]
     injected = [*found.injected, *untrusted.payloads([s for c in earlier for s in untrusted.instructions(c)])]
-    return grounding.Evidence.of(parts, injected, counts)
+    answered = any(o.state == "succeeded" for o in outcomes)
+    return grounding.Evidence.of(parts, injected, counts, answered)
 
 
 def complete_outcomes(plan: Plan, outcomes: Sequence[Outcome]) -> list[Outcome]:

@@ -122,6 +122,12 @@ async def test_a_chinese_request_gets_chinese_findings() -> None:
     assert _body(done.answer).startswith("模型的发现：") and "转录" in done.answer
 
 
+async def test_entities_are_listed_once_not_also_as_their_text() -> None:
+    plan, outcomes = _one("token-classification", Result(text="Sarah (PERSON)", entities=(("Sarah", "PERSON"),)))
+    _, done = await _collect(Responder(ScriptedLlm([""])), [Turn("user", "Who is named?")], plan, outcomes)
+    assert "PERSON: Sarah" in done.answer and "Sarah (PERSON)" not in done.answer
+
+
 async def test_a_task_that_found_nothing_says_so() -> None:
     plan, outcomes = _one("token-classification", Result(), "spacy/en_core_web_md")
     llm = ScriptedLlm(["The entities are Hello, World and Fox."])  # what the 0.5B model made up in the demo

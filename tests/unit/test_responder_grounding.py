@@ -38,3 +38,10 @@ def test_sentences_split_only_when_complete_and_language_is_checked() -> None:
     assert done == ["The total is $42.50."] and rest == "The transcript says"
     assert off_language("The photo shows two cats and a dog.", "de")
     assert not off_language("Auf dem Foto sind zwei Katzen und ein Hund.", "de")
+
+
+def test_a_stock_refusal_is_dropped_only_when_the_models_answered() -> None:
+    refusal = "I'm sorry, but I can't assist with that request."
+    assert problems(refusal, Evidence.of(["x"], answered=True), "en") == [
+        "a stock refusal, though the models answered"]
+    assert problems(refusal, Evidence.of(["x"]), "en") == []
