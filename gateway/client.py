@@ -9,7 +9,7 @@ from types import TracebackType
 import grpc
 
 from hugginggpt.artifacts import guess_media_type, safe_name
-from hugginggpt.rpc import MAX_MESSAGE_BYTES
+from hugginggpt.rpc import MAX_MESSAGE_BYTES, RECONNECT_OPTIONS
 from hugginggpt.v1 import common_pb2, gateway_pb2, gateway_pb2_grpc
 
 CHUNK_BYTES = 64 * 1024
@@ -31,6 +31,7 @@ class GatewayClient:
         options: list[tuple[str, str | int]] = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            *RECONNECT_OPTIONS,  # a restarted gateway is used again within a second
         ]
         if server_name:
             options.append(("grpc.ssl_target_name_override", server_name))

@@ -143,7 +143,13 @@ _RETRY_CONFIG = json.dumps(
 )
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-RECONNECT_BACKOFF_MS = (250, 1000)  # first and largest wait before reconnecting to a peer that is gone
+# A peer that restarts is used again within about a second of coming back: gRPC's default reconnect backoff
+# grows to minutes while the peer is down, and every call fails at once meanwhile (channels to one address
+# in a process share that state, so even a new channel does).
+RECONNECT_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
 
 
 def channel(address: str) -> grpc.aio.Channel:
@@ -155,10 +161,7 @@ def channel(address: str) -> grpc.aio.Channel:
             ("grpc.enable_retries", 1),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            # A peer that restarts is used again within about a second of coming back: gRPC's default
-            # backoff grows to minutes while the peer is down, failing every call meanwhile.
-            ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
-            ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[1]),
+            *RECONNECT_OPTIONS,
         ],
     )
 

@@ -100,9 +100,11 @@ async def test_a_stage_at_its_limit_refuses_more_requests_but_still_answers_heal
         await server.stop(None)
 
 
-async def test_a_peer_that_restarts_is_used_again_within_a_second_or_two() -> None:
+@pytest.mark.parametrize("client", ["service", "gateway client"])
+async def test_a_peer_that_restarts_is_used_again_within_a_second_or_two(client: str) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+    from gateway.client import GatewayClient
     from hugginggpt.rpc import channel
     from hugginggpt.server import build_server, set_serving
 
@@ -123,7 +125,7 @@ async def test_a_peer_that_restarts_is_used_again_within_a_second_or_two() -> No
         return True
 
     server = await start()
-    async with channel(address) as peer:
+    async with channel(address) if client == "service" else GatewayClient(address)._channel as peer:
         stub = health_pb2_grpc.HealthStub(peer)
         assert await check(stub)
         await server.stop(None)
