@@ -43,8 +43,9 @@ build() {  # target -> image name
       podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/mediapipe-replica.Dockerfile" \
         -t "ghcr.io/hugginggpt/hugginggpt-mediapipe-replica:$TAG" "$context" ;;
     redis)
-      # No registry: Debian's redis-server stands in for the manifest's redis:7.4.2-alpine, under its name.
-      printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server redis-tools \\\n && rm -rf /var/lib/apt/lists/*\nUSER 999:999\nENTRYPOINT ["redis-server"]\n' \
+      # No registry: Debian's redis-server stands in for the manifest's redis:7.4.2-alpine, under its name,
+      # without protected mode as the official image (the NetworkPolicy admits only the gateway).
+      printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server redis-tools \\\n && rm -rf /var/lib/apt/lists/*\nUSER 999:999\nENTRYPOINT ["redis-server", "--protected-mode", "no"]\n' \
         "$BASE_IMAGE" | podman build --pull=never -t docker.io/library/redis:7.4.2-alpine -f - "$context" ;;
     *)
       podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/services.Dockerfile" --target "$target" \
