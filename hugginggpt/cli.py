@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--out", default="out", type=Path, help="folder for generated files")
     ask.add_argument("--gateway", default="", help="gateway address (default: the local stack's)")
     ask.add_argument("--timeout", default=600.0, type=float, help="seconds before the request is abandoned")
+    ask.add_argument("--token", default=os.environ.get("HUGGINGGPT_GATEWAY_AUTH_TOKEN", ""),
+                     help="the gateway's bearer token (default: $HUGGINGGPT_GATEWAY_AUTH_TOKEN)")
+    ask.add_argument("--tls", action="store_true", help="use TLS, trusting the system's CAs")
+    ask.add_argument("--ca", type=Path, help="PEM file of the CA (or self-signed certificate) to trust; implies --tls")
     ask.set_defaults(func=_ask)
     sub.add_parser("eval", help="`hugginggpt eval plan --help`: measure planning on TaskBench-format data; "
                    "`hugginggpt eval answers --help`: check answers of multi-turn cases")
@@ -59,6 +64,11 @@ def _up(args: argparse.Namespace) -> int:
         return 1
     for name, address in addresses.items():
         print(f"  {name:<10} {'http://' + address if name == 'edge' else address}")
+    if os.environ.get("HUGGINGGPT_GATEWAY_AUTH_TOKEN"):
+        print("the gateway asks for HUGGINGGPT_GATEWAY_AUTH_TOKEN; the services accept only each other")
+    else:
+        print("the gateway is open to anyone on this machine (loopback, no token); "
+              "the services behind it accept only each other (token in the run folder)")
     print(f"logs in {stack.s.run_dir}; stop with `hugginggpt down`")
     return 0
 
@@ -77,10 +87,14 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from hugginggpt.askcli import ask
+    from hugginggpt.askcli import Connection, ask
 
+    if args.ca is not None and not args.ca.is_file():
+        print(f"error: --ca {args.ca}: no such file", file=sys.stderr)
+        return 2
     address = args.gateway or f"127.0.0.1:{StackSettings.from_env().port(50050)}"
-    return asyncio.run(ask(address, args.request, args.file, args.session, args.out, args.timeout))
+    connection = Connection(address, args.token, args.tls, args.ca.read_bytes() if args.ca else None)
+    return asyncio.run(ask(connection, args.request, args.file, args.session, args.out, args.timeout))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import openai
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from hugginggpt import embedded
+from hugginggpt.auth import SERVICE_OPEN_ENV, SERVICE_TOKEN_ENV
 from hugginggpt.settings import env_int, env_str
 
 DEMO_PRELOAD = "openai/whisper-tiny.en,spacy/en_core_web_md,tesseract/eng,sentence-transformers/all-MiniLM-L6-v2"
@@ -83,9 +85,24 @@ SERVICES = {  # name -> (module, base port)
 EDGE_PORT = 8000  # the HTTP edge (OpenAI-compatible API, web UI), started after the gateway
 
 
+def service_token_file(run_dir: Path) -> str:
+    """The stack's service token, made once per run folder (readable by its owner only) and reused."""
+    path = run_dir / "service-token"
+    if not path.is_file():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def stack_env(s: StackSettings, llm_alias: str) -> dict[str, str]:
     """The environment every process of the stack gets."""
     env = dict(os.environ)
+    # Services accept only each other; the gateway, on loopback, stays open unless the user set a token.
+    env[SERVICE_TOKEN_ENV] = service_token_file(s.run_dir)
+    env.pop(SERVICE_OPEN_ENV, None)
+    if not env.get("HUGGINGGPT_GATEWAY_AUTH_TOKEN"):
+        env["HUGGINGGPT_GATEWAY_OPEN"] = "true"
     llm_url = f"http://127.0.0.1:{s.port(8080)}/v1" if s.embedded_llm else s.external_llm_url
     env.update(
         {
