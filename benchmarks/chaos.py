@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -33,6 +35,13 @@ class RestartingStack(Stack):
     restarting = ""
 
     def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> None:
+        if self.restarting == "llm" == proc.name:
+            # llama-cpp-python answers /v1/models under the lock a generation holds: the stages' retries keep
+            # it busy from its first second, so it counts as back once it accepts connections.
+            while time.monotonic() < deadline:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", proc.port), 2):
+                    return
+                time.sleep(0.5)
         if not self.restarting or proc.name == self.restarting:
             super()._wait_healthy(proc, pid, deadline, alias)
 
