@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hugginggpt import logs, tracing
+from hugginggpt.admission import concurrency_setting
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.v1 import responder_pb2, responder_pb2_grpc
 from services.responder.clients import llm_client
@@ -25,6 +26,8 @@ async def main() -> None:
         service_names=[name],
         register=lambda server: responder_pb2_grpc.add_ResponderServiceServicer_to_server(servicer, server),
         metrics_port=config.metrics_port,
+        max_concurrent_requests=config.max_concurrent_requests,
+        concurrency_setting=concurrency_setting("responder"),
         on_stop=[traces.shutdown, llm.close],
     ))
 

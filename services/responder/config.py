@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.llm import LlmSettings
 from hugginggpt.settings import env_bool, env_float, env_int, env_str
 from services.responder.responding import ResponderPolicy
@@ -16,6 +17,7 @@ class ResponderConfig:
     metrics_port: int
     policy: ResponderPolicy
     llm: LlmSettings
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ResponderConfig:
@@ -31,4 +33,5 @@ class ResponderConfig:
             metrics_port=env_int("HUGGINGGPT_RESPONDER_METRICS_PORT", 0, env),
             policy=policy,
             llm=llm,
+            max_concurrent_requests=concurrency_limit("responder", env),
         )

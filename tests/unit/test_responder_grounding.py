@@ -45,3 +45,9 @@ def test_a_stock_refusal_is_dropped_only_when_the_models_answered() -> None:
     assert problems(refusal, Evidence.of(["x"], answered=True), "en") == [
         "a stock refusal, though the models answered"]
     assert problems(refusal, Evidence.of(["x"]), "en") == []
+
+
+def test_the_responder_reads_its_concurrency_limit() -> None:
+    from services.responder.config import ResponderConfig
+
+    assert ResponderConfig.from_env({"HUGGINGGPT_RESPONDER_MAX_CONCURRENT_REQUESTS": "3"}).max_concurrent_requests == 3
