@@ -65,4 +65,5 @@ for target in $targets; do
   log "built $image in $seconds s ($((size / 1000000)) MB)"
   report+="\"$target\": {\"seconds\": $seconds, \"bytes\": $size}, "
 done
-echo "${report%, }}"
+report=${report%, }
+echo "$report}"
