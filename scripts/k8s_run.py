@@ -154,15 +154,17 @@ def volume_args(name: str, spec: Obj, container: Obj) -> list[str]:
 def ready(cluster: Cluster, workload: Obj) -> bool:
     """The container's readiness probe, run from the host against the pod's address."""
     name = workload["metadata"]["name"]
-    probe = workload["spec"]["template"]["spec"]["containers"][0].get("readinessProbe", {})
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    probe = container.get("readinessProbe", {})
     ip = cluster.ips[name]
+    named = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
     try:
         if "grpc" in probe:
             with grpc.insecure_channel(f"{ip}:{probe['grpc']['port']}") as chan:
                 reply = health_pb2_grpc.HealthStub(chan).Check(health_pb2.HealthCheckRequest(), timeout=3)
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
         if "httpGet" in probe:
-            port = probe["httpGet"]["port"]
+            port = named.get(probe["httpGet"]["port"], probe["httpGet"]["port"])  # a port's name or number
             with urllib.request.urlopen(f"http://{ip}:{port}{probe['httpGet'].get('path', '/')}", timeout=3) as r:
                 return 200 <= r.status < 400
         if "exec" in probe:
