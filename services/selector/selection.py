@@ -118,13 +118,19 @@ class Selector:
 
     def _missing(self, task: Task, mode: Mode, deployed: Deployments) -> TaskSelection:
         """Why nothing can serve this type here, and what would (said to the user in the answer)."""
-        hosted_ok = self._hosted_ok(mode, deployed)
-        where = ("no local replica serves it and hosted inference has no model of that type" if hosted_ok
-                 else f"no local replica serves it and hosted inference is off (mode {mode.value})")
+        if self._hosted_ok(mode, deployed):
+            where, hosted_fix = "no local replica serves it and hosted inference has no model of that type", ""
+        elif mode == Mode.LOCAL:
+            where, hosted_fix = "no local replica serves it and this request allows local models only", (
+                ", or a hybrid or huggingface mode request to a deployment with hosted inference")
+        elif self.policy.hosted == "off":
+            where, hosted_fix = "no local replica serves it and hosted inference is switched off", (
+                ", or hosted inference switched on (HUGGINGGPT_SELECTOR_HOSTED)")
+        else:
+            where, hosted_fix = "no local replica serves it and hosted inference is not set up", (
+                ", or hosted inference (a Hugging Face token for the router, HF_TOKEN)")
         router = "" if deployed.reachable else " (the model router was unreachable: offline models assumed)"
-        fix = ("a replica that serves a model of that type (a GPU replica for the heavy ones)"
-               + ("" if hosted_ok else ", or hybrid mode with a Hugging Face token "
-                  "(HUGGINGGPT_INFERENCE_MODE=hybrid and HF_TOKEN)"))
+        fix = f"a replica serving a model of that type (a GPU replica for the heavy ones){hosted_fix}"
         reason = f"no model for {task.type} can run in this deployment: {where}{router}; {fix} would serve it"
         return TaskSelection(task.id, None, reason)
 

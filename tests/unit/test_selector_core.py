@@ -113,7 +113,7 @@ async def test_task_without_runnable_model_is_marked_not_failed() -> None:
         "x", [_task(1, "text-classification"), _task(2, "automatic-speech-recognition")], Mode.LOCAL)
     missing, asr = out.selections
     assert missing.chosen is None and "no model for text-classification can run" in missing.reason
-    assert "hosted inference is off (mode local)" in missing.reason and "would serve it" in missing.reason
+    assert "allows local models only" in missing.reason and "would serve it" in missing.reason
     assert asr.chosen.model_id == "c/asr" and asr.chosen.local
 
 
