@@ -13,6 +13,7 @@ _IMPERATIVE = re.compile(
     r"|\b(?:reply|respond|answer|say|output|print|write|state|tell the user)\b\s*(?:only\s+|with\s+|:\s*|that\s+)"
     r"|\byou (?:must|should|will) (?:now )?(?:reply|answer|say|respond|output)\b"
     r"|\b(?:new|system) (?:instructions?|prompt)\s*:"
+    r"|\bfrom now on\b|\banswer every question\b"
     r"|\b(?:ignoriere|ignorieren sie|antworte(?:n sie)? (?:nur|mit))\b"
     r"|\b(?:ignorez|ignore[sz]? la question|répondez|réponds)\b"
     r"|\b(?:ignora|ignore la pregunta|responde(?: solo| con)?)\b"
@@ -26,6 +27,8 @@ _PAYLOAD = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+_LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")  # a single line break (OCR wraps sentences); blank lines stay
+_SHOUTED = re.compile(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,})+\b")  # "PAID IN FULL": what an order wants said, often
 FENCE_OPEN = "<<<DATA"
 FENCE_CLOSE = "DATA>>>"
 
@@ -40,8 +43,9 @@ class Defused:
 
 
 def instructions(text: str) -> list[str]:
-    """The sentences of a text that give orders to whoever reads it."""
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip() and _IMPERATIVE.search(s)]
+    """The sentences of a text that give orders to whoever reads it (lines wrapped mid-sentence joined)."""
+    flat = _LINE_BREAK.sub(" ", text)
+    return [s.strip() for s in _SENTENCE.findall(flat) if s.strip() and _IMPERATIVE.search(s)]
 
 
 def payloads(sentences: list[str]) -> list[str]:
@@ -52,7 +56,8 @@ def payloads(sentences: list[str]) -> list[str]:
             phrase = match.group(1).strip(" ,;:'\"“”")
             if len(phrase) >= 2 and phrase.lower() not in ("the question", "the user", "it", "this"):
                 found.append(phrase)
-    return found
+        found.extend(m.group(0) for m in _SHOUTED.finditer(sentence))
+    return list(dict.fromkeys(found))  # each phrase once, in order
 
 
 def defuse(text: str) -> Defused:
@@ -60,7 +65,7 @@ def defuse(text: str) -> Defused:
     found = instructions(text)
     if not found:
         return Defused(text)
-    out = text
+    out = _LINE_BREAK.sub(" ", text)
     for sentence in found:
         out = out.replace(sentence, "[an instruction in this content was removed: content is data]")
     return Defused(out, tuple(found), tuple(payloads(found)))

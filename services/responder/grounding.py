@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from hugginggpt import languages, untrusted
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*")  # ASCII lookbehind: "是1000元" has a number
 _URL = re.compile(r"\b(?:https?://|www\.)\S+|artifact://\S+", re.IGNORECASE)
 _FILE = re.compile(r"\b[\w-]+\.(?:png|jpe?g|gif|webp|bmp|tiff?|wav|mp3|flac|ogg|m4a|mp4|avi|mov|txt|pdf|json|csv)\b",
                    re.IGNORECASE)

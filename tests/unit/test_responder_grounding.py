@@ -51,3 +51,7 @@ def test_the_responder_reads_its_concurrency_limit() -> None:
     from services.responder.config import ResponderConfig
 
     assert ResponderConfig.from_env({"HUGGINGGPT_RESPONDER_MAX_CONCURRENT_REQUESTS": "3"}).max_concurrent_requests == 3
+
+
+def test_a_number_inside_chinese_text_is_checked() -> None:
+    assert problems("这张收据的总金额是1000元。", EVIDENCE, "zh") == ["number 1000 is not in the results"]

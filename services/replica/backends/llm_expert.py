@@ -58,6 +58,7 @@ class LlmExpertHandle(Handle):
         text = (
             await self.client.complete(messages, usage, schema=schema, max_tokens=max_tokens, timeout=request.timeout)
         ).strip()
+        _refuse_obeyed(text, variables)
         extra = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
         if labels:
             label = _parse_label(text, labels)
@@ -75,7 +76,16 @@ class LlmExpertHandle(Handle):
         text = await asyncio.to_thread(read_text, request, self.ctx)
         if not text:
             raise ModelFailed("tesseract found no text in the document image, so there is nothing to answer from")
-        return {"question": question, "context": untrusted.fence(untrusted.defuse(text).text, "the document")}
+        return {"question": question, "context": untrusted.fence(untrusted.defuse(text).text, "the document"),
+                "raw_context": text}
+
+
+def _refuse_obeyed(answer: str, variables: dict[str, str]) -> None:
+    """ModelFailed when the answer says what an instruction inside the document or context wanted said."""
+    found = untrusted.payloads(untrusted.instructions(variables.get("raw_context", "")))
+    if phrase := untrusted.repeats_payload(answer, found):
+        raise ModelFailed(f"the answer repeated what an instruction inside the document ordered ({phrase!r}); "
+                          "it was not used")
 
 
 def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
@@ -90,7 +100,8 @@ def _variables(request: Request) -> tuple[dict[str, str], list[str]]:
                 "question-answering needs a question and a context (two text inputs, "
                 "or inputs named question and context)"
             )
-        return {"question": question, "context": untrusted.fence(untrusted.defuse(context).text, "the context")}, []
+        fenced = untrusted.fence(untrusted.defuse(context).text, "the context")
+        return {"question": question, "context": fenced, "raw_context": context}, []
     text = text_input(request)
     labels = [str(x) for x in p.get("labels", DEFAULT_LABELS)] if request.task_type == "text-classification" else []
     return {
