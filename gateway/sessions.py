@@ -7,15 +7,19 @@ import contextlib
 import json
 import re
 import sqlite3
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from hugginggpt.domain import Artifact, Kind
-from hugginggpt.errors import InvalidRequest, NotFound
+from hugginggpt.errors import InvalidRequest, NotFound, Unavailable
 from hugginggpt.settings import SettingsError
+
+T = TypeVar("T")
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # How a turn ended, on its assistant message; a user message with none after it is a turn still running,
@@ -89,6 +93,10 @@ class SqliteSessionStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0, isolation_level=None)
         self._lock = asyncio.Lock()
+        # Worker threads hold this while they use the connection, and close() takes it too: a caller cancelled
+        # mid-write releases the asyncio lock but not the thread, and closing under it crashed the process.
+        self._guard = threading.Lock()
+        self._closed = False
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, created REAL NOT NULL)")
         with contextlib.suppress(sqlite3.OperationalError):  # a database from before retention existed
@@ -98,9 +106,15 @@ class SqliteSessionStore:
             "body TEXT NOT NULL, PRIMARY KEY (session_id, seq))"
         )
 
+    def _guarded(self, work: Callable[[], T]) -> T:
+        with self._guard:
+            if self._closed:
+                raise Unavailable("the session store is closed (the gateway is stopping)")
+            return work()
+
     async def _run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         async with self._lock:
-            return await asyncio.to_thread(lambda: self._db.execute(sql, params).fetchall())
+            return await asyncio.to_thread(self._guarded, lambda: self._db.execute(sql, params).fetchall())
 
     async def create(self) -> str:
         session_id = uuid.uuid4().hex
@@ -133,10 +147,15 @@ class SqliteSessionStore:
         if not await self.exists(session_id):
             raise _unknown(session_id)
         async with self._lock:
-            await asyncio.to_thread(write)
+            await asyncio.to_thread(self._guarded, write)
 
     async def close(self) -> None:
-        self._db.close()
+        def shut() -> None:
+            with self._guard:  # waits for a write still running in a worker thread
+                self._closed = True
+                self._db.close()
+
+        await asyncio.to_thread(shut)
 
     async def idle_since(self, before: float) -> list[str]:
         rows = await self._run("SELECT id FROM sessions WHERE COALESCE(touched, created) < ?", before)

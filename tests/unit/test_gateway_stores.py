@@ -94,3 +94,19 @@ def test_upload_names(name: str, media_type: str, expected: str) -> None:
 def test_refused_upload_types(name: str, media_type: str) -> None:
     with pytest.raises(InvalidRequest, match="only image, audio, video and text"):
         _name_for(name, media_type)
+
+
+async def test_closing_while_a_cancelled_write_still_runs_waits_for_it_then_refuses(tmp_path: Path) -> None:
+    import asyncio
+
+    from hugginggpt.errors import Unavailable
+
+    store = SqliteSessionStore(tmp_path / "s.db")
+    session_id = await store.create()
+    big = [StoredMessage("user", "x" * 100_000) for _ in range(50)]
+    writer = asyncio.create_task(store.append(session_id, big))
+    await asyncio.sleep(0.01)
+    writer.cancel()  # the caller goes; the worker thread goes on writing
+    await store.close()  # must wait for that thread, not close the connection under it (a segfault)
+    with pytest.raises(Unavailable, match="closed"):
+        await store.messages(session_id)
