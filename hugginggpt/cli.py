@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from hugginggpt.launcher import Stack, StackSettings
+from hugginggpt.settings import SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) >= 2 and (argv[0], argv[1]) in delegated:
         return int(importlib.import_module(delegated[(argv[0], argv[1])]).main(argv[2:]))
     args = _parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:  # a setting in the environment is wrong: say which, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

