@@ -6,6 +6,8 @@ scores (micro node / edge F1). Three figures in one run:
 - `oracle`: the gold task types in gold order, wired the same way (what edges the wiring can reach);
 - `twofold`: the threshold and floor chosen from a grid on one half of the samples (by position), scored on
   the other half, next to the defaults there: how much choosing them on these samples flatters the figure.
+K-fold figures (every data-derived choice fitted per fold, pooled held-out): `hugginggpt eval plan --folds K
+--retrieval-only`.
 Run: .venv/bin/python benchmarks/planner_retrieval.py [--data ...dev.jsonl] [--tools ...tool_desc.json]
 """
 
@@ -21,11 +23,10 @@ from hugginggpt.embedding import MiniLm
 from hugginggpt.tasktypes import hf_task_id
 from services.planner import intents
 from services.planner.coordination import VerbLists
-from services.planner.evaluation import load_tools, sample_turn
+from services.planner.folds import skeleton_tasks
 from services.planner.intents import IntentBank, Proposal
 from services.planner.metrics import Scores, score_sample
-from services.planner.prompting import resources_of
-from services.planner.wiring import wire
+from services.planner.samples import load_tools
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "taskbench-hf"
 GRID = list(itertools.product((0.34, 0.37, 0.40, 0.43, 0.46), (0.25, 0.30, 0.35)))  # threshold x floor
@@ -35,9 +36,7 @@ def score(samples: list[dict[str, Any]], types: dict, names: dict[str, str], pro
     """Node / edge F1 (and counts) of the skeletons wired from what `propose(sample)` finds."""
     scores = Scores()
     for sample in samples:
-        skeleton = wire(propose(sample), types, resources_of([sample_turn(sample["instruction"])]))
-        tasks = [{"task": names[s.spec.name], "id": i, "dep": s.dep} for i, s in enumerate(skeleton.steps)]
-        score_sample(scores, sample, tasks, "", 0.0)
+        score_sample(scores, sample, skeleton_tasks(propose(sample), sample, types, names), "", 0.0)
     o = scores.overall
     return {"node_f1": round(o.nodes.f1(), 4), "edge_f1": round(o.edges.f1(), 4),
             "nodes_tp_fp_fn": [o.nodes.tp, o.nodes.fp, o.nodes.fn],

@@ -41,18 +41,22 @@ def build_planner(
     *,
     embedder: Embedder | None = None,
     allow_direct_answer: bool = True,
+    intents: IntentBank | None = None,
 ) -> PlannerDeps:
-    """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner."""
+    """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner.
+
+    `intents`: a type finder fitted elsewhere (`hugginggpt eval plan --folds`), instead of the written bank."""
     llm = LlmClient(config.llm)
     embedder = RecentEmbeddings(embedder or MiniLm())
     bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder, max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)
     guided = config.guide != "off"
-    intents = IntentBank.load(embedder, VerbLists.load().cuts) if guided else None
+    if guided and intents is None:
+        intents = IntentBank.load(embedder, VerbLists.load().cuts)
     prompts = PromptBuilder(bank, token_counter(config, llm), budget, steps=config.steps, guide=guided)
     planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
                       allow_direct_answer=allow_direct_answer, salvage=config.salvage,
-                      cover_files=config.cover_files, intents=intents,
+                      cover_files=config.cover_files, intents=intents if guided else None,
                       fix_types=config.guide == "fixed")
     return PlannerDeps(llm, planner)

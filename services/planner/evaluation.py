@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -14,41 +14,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hugginggpt.artifacts import guess_media_type, kind_of
-from hugginggpt.domain import Artifact, Kind, Plan, TaskTypeSpec
+from hugginggpt.domain import Plan, TaskTypeSpec
+from hugginggpt.embedding import MiniLm, RecentEmbeddings
 from hugginggpt.errors import HuggingGPTError, Unavailable
-from hugginggpt.tasktypes import hf_task_id
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
+from services.planner.coordination import VerbLists
 from services.planner.embedded_llm import ensure_llm, wait_until_up
+from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.metrics import Scores, score_sample
 from services.planner.planning import Planner, PlanOutcome
-from services.planner.prompting import Turn
+from services.planner.samples import load_samples, load_tools, sample_turn
+from services.planner.typefinder import FINDERS, build_finders
 
-_FILE = re.compile(r"\b[\w-]+\.(?:jpe?g|png|gif|bmp|webp|wav|mp3|flac|ogg|m4a|mp4|avi|mov|mkv|txt|csv|pdf)\b",
-                   re.IGNORECASE)
-
-
-def load_tools(path: Path) -> tuple[list[TaskTypeSpec], dict[str, str]]:
-    """TOOL_DESC's tools as task types (Hugging Face ids) and the map back to TOOL_DESC's names."""
-    nodes = json.loads(path.read_text())["nodes"]
-    specs, names = [], {}
-    for node in nodes:
-        name = hf_task_id(node["id"])
-        names[name] = node["id"]
-        specs.append(TaskTypeSpec(name, node.get("desc", ""), tuple(Kind(k) for k in node["input-type"]),
-                                  tuple(Kind(k) for k in node["output-type"])))
-    return specs, names
-
-
-def sample_turn(instruction: str) -> Turn:
-    """The sample as a user turn; the files it names become its attachments."""
-    files = []
-    for name in dict.fromkeys(_FILE.findall(instruction)):
-        media = guess_media_type(name)
-        files.append(Artifact(f"artifact://eval/{name}", name, media, 0, kind_of(media)))
-    return Turn("user", instruction, tuple(files))
-
+EMBEDDINGS_KEPT = 100_000  # every clause of a data set: folds score the same clauses at many thresholds
 
 def render_plan(plan: Plan, names: dict[str, str]) -> list[dict[str, Any]]:
     """The plan in TaskBench's shape with TOOL_DESC's task names."""
@@ -72,11 +51,13 @@ async def plan_sample(planner: Planner, sample: dict[str, Any], specs: list[Task
 
 
 async def run_samples(planner: Planner, samples: Sequence[dict[str, Any]], specs: list[TaskTypeSpec],
-                      names: dict[str, str], out_path: Path, timeout: float) -> Scores:
+                      names: dict[str, str], out_path: Path, timeout: float, *, append: bool = False,
+                      scores: Scores | None = None) -> Scores:
+    """Plans each sample, writes its prediction to `out_path` and adds its figures to `scores` (new if None)."""
     from tqdm import tqdm
 
-    scores = Scores()
-    with out_path.open("w") as out:
+    scores = scores if scores is not None else Scores()
+    with out_path.open("a" if append else "w") as out:
         for sample in tqdm(samples, desc="planning", unit="sample", file=sys.stderr):
             started = time.perf_counter()
             tasks: list[dict[str, Any]] = []
@@ -103,6 +84,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--predictions-out", required=True, type=Path, help="where to write one JSON a sample")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per sample")
     parser.add_argument("--limit", type=int, default=0, help="only the first N samples, stratified by type")
+    parser.add_argument("--folds", type=int, default=0,
+                        help="K >= 2: fit every choice made from data on K-1 folds, plan the fold left out, rotate; "
+                             "the headline is the pooled held-out score")
+    parser.add_argument("--seed", type=int, default=0, help="how the samples are dealt into folds (by type)")
+    parser.add_argument("--retrieval-only", action="store_true",
+                        help="with --folds: score the task types and data flow retrieval and wiring fix, without "
+                             "the LLM (minutes instead of an hour)")
+    parser.add_argument("--finders", default="phrases,classifier",
+                        help=f"with --folds: the type finders each fold chooses among ({', '.join(FINDERS)})")
     return parser.parse_args(argv)
 
 
@@ -122,8 +112,7 @@ def stratified(samples: list[dict[str, Any]], limit: int) -> list[dict[str, Any]
 
 
 async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    samples = stratified([json.loads(line) for line in args.data.read_text().splitlines() if line.strip()],
-                         args.limit)
+    samples = stratified(load_samples(args.data), args.limit)
     specs, names = load_tools(args.tools)
     config = PlannerConfig.from_env()
     async with ensure_llm(config.llm) as llm_settings:
@@ -137,6 +126,44 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return scores.report()
 
 
+async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
+    """`--folds K`: per fold, choices fitted on the other folds by retrieval + wiring; the fold planned with them."""
+    samples = stratified(load_samples(args.data), args.limit)
+    folds = make_folds(samples, args.folds, args.seed)  # before any model loads: a bad K fails at once
+    specs, names = load_tools(args.tools)
+    types = {s.name: s for s in specs}
+    embedder = RecentEmbeddings(MiniLm(), size=EMBEDDINGS_KEPT)
+    cuts = functools.lru_cache(maxsize=None)(VerbLists.load().cuts)  # each clause is parsed once, not per fold
+    finders = build_finders([k for k in args.finders.split(",") if k], embedder, cuts)
+    scorer = RetrievalScorer(finders, types, names)
+    candidates = scorer.candidates()
+
+    def fit(training: list[dict[str, Any]]) -> Choice:
+        return scorer.fit(training, candidates)
+
+    if args.retrieval_only:
+        async def score_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
+            scorer.score(choice, held_out, into)
+
+        return await run_folds(folds, fit, score_fold)
+    config = PlannerConfig.from_env()
+    args.predictions_out.write_text("")
+    async with ensure_llm(config.llm) as llm_settings:
+        llm_settings = replace(llm_settings, timeout_seconds=max(llm_settings.timeout_seconds, args.timeout))
+
+        async def plan_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
+            finder = finders[choice.finder].fitted(choice.threshold, choice.floor)
+            deps = build_planner(replace(config, llm=llm_settings), types, embedder=embedder,
+                                 allow_direct_answer=False, intents=finder)
+            try:
+                await run_samples(deps.planner, held_out, specs, names, args.predictions_out, args.timeout,
+                                  append=True, scores=into)
+            finally:
+                await deps.close()
+
+        return await run_folds(folds, fit, plan_fold)
+
+
 def main(argv: list[str]) -> int:
     """Entry point for `hugginggpt eval plan ...`; prints the metrics as JSON (last line)."""
     args = parse_args(argv)
@@ -145,6 +172,8 @@ def main(argv: list[str]) -> int:
     if not args.data.is_file() or not args.tools.is_file():
         print(f"error: {args.data if not args.data.is_file() else args.tools} is not a file", file=sys.stderr)
         return 2
+    if args.folds:
+        return _main_folds(args)
     try:
         report = asyncio.run(evaluate(args))
     except HuggingGPTError as exc:
@@ -153,6 +182,21 @@ def main(argv: list[str]) -> int:
     for kind, figures in report["by_type"].items():
         print(f"{kind:>6}: n={figures['samples']} node F1 {figures['node_f1']:.4f} edge F1 {figures['edge_f1']:.4f}"
               f" valid {figures['valid_share']:.2%}")
+    print(json.dumps(report))
+    return 0
+
+
+def _main_folds(args: argparse.Namespace) -> int:
+    try:
+        report = asyncio.run(evaluate_folds(args))
+    except (FoldError, ValueError) as exc:  # K out of range, an unknown finder: the command line is wrong
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except HuggingGPTError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    for line in summary_lines(report):
+        print(line)
     print(json.dumps(report))
     return 0
 

@@ -24,11 +24,13 @@ than a free-hand plan from a small LLM.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -125,12 +127,16 @@ def _names(spoken: str, said: str) -> bool:
     return any(word == name[0] and (i == 0 or words[i - 1] not in _REFERS) for i, word in enumerate(words))
 
 
-class IntentBank:
-    """Phrases by task type, embedded once; proposes the types a request's clauses ask for."""
+class ClauseScorer(Protocol):
+    """How strongly each clause asks for each type: a matrix clauses x `names` (NONE among them) of scores."""
 
-    def __init__(self, phrases: Mapping[str, Sequence[str]], context: Sequence[str], embedder: Embedder,
-                 threshold: float = THRESHOLD, floor: float = FLOOR, cuts: Cuts | None = None,
-                 aliases: Mapping[str, Sequence[str]] | None = None) -> None:
+    def scores(self, vectors: np.ndarray, names: Sequence[str]) -> np.ndarray: ...
+
+
+class PhraseScorer:
+    """A type's score for a clause: the mean cosine of its TOP closest written phrases (`prompts/intents.json`)."""
+
+    def __init__(self, phrases: Mapping[str, Sequence[str]], context: Sequence[str], embedder: Embedder) -> None:
         texts: list[str] = []
         labels: list[str] = []
         for name, items in [*phrases.items(), (NONE, context)]:
@@ -138,44 +144,98 @@ class IntentBank:
                 raise ValueError(f"intent bank: {name or 'none'!r} needs at least {TOP} phrases, has {len(items)}")
             texts.extend(items)
             labels.extend([name] * len(items))
-        self._embedder = embedder
         self._rows = {name: np.flatnonzero(np.array(labels) == name) for name in dict.fromkeys(labels)}
+        self._matrix = embedder.embed(texts)
+
+    def scores(self, vectors: np.ndarray, names: Sequence[str]) -> np.ndarray:
+        similarity = vectors @ self._matrix.T  # clauses x phrases
+        out = np.zeros((len(vectors), len(names)))
+        for j, name in enumerate(names):
+            out[:, j] = np.sort(similarity[:, self._rows[name]], axis=1)[:, -TOP:].mean(axis=1)
+        return out
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A request's clauses with each offered type's score (before any threshold): what `IntentBank.decide` reads."""
+
+    clauses: tuple[str, ...]
+    names: tuple[str, ...]  # the columns: the offered types, then NONE
+    scores: np.ndarray  # clauses x names
+
+
+class IntentBank:
+    """Phrases by task type, embedded once; proposes the types a request's clauses ask for.
+
+    `scorer` replaces the phrase match (a classifier fitted on labelled clauses, services.planner.typefinder);
+    the types and their names still come from `phrases`."""
+
+    def __init__(self, phrases: Mapping[str, Sequence[str]], context: Sequence[str], embedder: Embedder,
+                 threshold: float = THRESHOLD, floor: float = FLOOR, cuts: Cuts | None = None,
+                 aliases: Mapping[str, Sequence[str]] | None = None, scorer: ClauseScorer | None = None) -> None:
+        self._embedder = embedder
+        self._scorer = scorer or PhraseScorer(phrases, context, embedder)
+        self.types = tuple(phrases)
         # How a clause names a type: its own name, and other names it goes by ("named entity recognition").
         self._spoken = {name: (_words(name), *(_words(a) for a in (aliases or {}).get(name, ())))
-                        for name in self._rows if name != NONE}
-        self._matrix = embedder.embed(texts)
+                        for name in self.types}
         self.threshold = threshold
         self.floor = min(floor, threshold)
         self._cuts = cuts
 
+    @property
+    def scores_phrases(self) -> bool:
+        """Whether clauses are scored by written phrases (cosines) rather than a fitted scorer (probabilities)."""
+        return isinstance(self._scorer, PhraseScorer)
+
     @classmethod
-    def load(cls, embedder: Embedder, cuts: Cuts | None = None) -> IntentBank:
-        """The bank in services/planner/prompts/intents.json."""
-        text = resources.files("services.planner").joinpath("prompts/intents.json").read_text(encoding="utf-8")
-        raw = json.loads(text)
-        return cls(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"))
+    def load(cls, embedder: Embedder, cuts: Cuts | None = None, *, threshold: float = THRESHOLD,
+             floor: float = FLOOR, scorer: ClauseScorer | None = None) -> IntentBank:
+        """The bank in services/planner/prompts/intents.json (with a fitted `scorer` and thresholds, if given)."""
+        raw = load_phrases()
+        return cls(raw["types"], raw["none"], embedder, threshold=threshold, floor=floor, cuts=cuts,
+                   aliases=raw.get("aliases"), scorer=scorer)
+
+    def fitted(self, threshold: float, floor: float) -> IntentBank:
+        """This bank at another threshold and floor (chosen on data: services.planner.folds)."""
+        bank = copy.copy(self)
+        bank.threshold, bank.floor = threshold, min(floor, threshold)
+        return bank
 
     def propose(self, request: str, offered: Collection[str]) -> list[Proposal]:
         """The offered types the request's clauses ask for, each once, in the order the request asks."""
-        names = [n for n in self._rows if n == NONE or n in offered]
+        scored = self.score(request, offered)
+        return self.decide(scored) if scored is not None else []
+
+    def score(self, request: str, offered: Collection[str]) -> Scored | None:
+        """Each clause's score for each offered type (None: fewer than one type on offer); the costly half."""
+        names = (*(n for n in self.types if n in offered), NONE)
         if len(names) < 2:
-            return []
+            return None
         clauses = _clauses(request, self._cuts) or [(request.strip(), request.strip())]
         # The request itself rides along: the demo choice embeds it next (see embedding.RecentEmbeddings).
         vectors = self._embedder.embed([*(shown for _, shown in clauses), request.strip()])[: len(clauses)]
-        similarity = vectors @ self._matrix.T  # clauses x phrases
-        leaning: list[Proposal] = []  # per clause that leans to a task rather than to context, its best type
-        for (clause, _), row in zip(clauses, similarity, strict=True):
-            scores = {n: float(np.sort(row[self._rows[n]])[-TOP:].mean()) for n in names}
+        scores = self._scorer.scores(vectors, names)
+        for i, (clause, _) in enumerate(clauses):
             said = _words(clause)
-            for name in names:  # a clause that names a type ("a question answering model") asks for it
+            for j, name in enumerate(names):  # a clause that names a type ("a question answering model") asks for it
                 if name != NONE and any(_names(spoken, said) for spoken in self._spoken[name]):
-                    scores[name] = 1.0
-            ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-            if ranked[0] != NONE and scores[ranked[0]] >= self.floor:
-                others = tuple(n for n in ranked[1:] if n != NONE and scores[n] >= self.threshold)
-                leaning.append(Proposal(ranked[0], clause, round(scores[ranked[0]], 3), others))
-        asked = [p for p in leaning if p.score >= self.threshold]
+                    scores[i, j] = 1.0
+        return Scored(tuple(c for c, _ in clauses), names, scores)
+
+    def decide(self, scored: Scored, threshold: float | None = None, floor: float | None = None) -> list[Proposal]:
+        """The proposals from `scored` at this bank's threshold and floor (or those given: fitting tries many)."""
+        threshold = self.threshold if threshold is None else threshold
+        floor = min(self.floor if floor is None else floor, threshold)
+        leaning: list[Proposal] = []  # per clause that leans to a task rather than to context, its best type
+        for clause, row in zip(scored.clauses, scored.scores, strict=True):
+            order = np.argsort(-row, kind="stable")
+            best = scored.names[order[0]]
+            if best != NONE and row[order[0]] >= floor:
+                others = tuple(scored.names[j] for j in order[1:]
+                               if scored.names[j] != NONE and row[j] >= threshold)
+                leaning.append(Proposal(best, clause, round(float(row[order[0]]), 3), others))
+        asked = [p for p in leaning if p.score >= threshold]
         if not asked and leaning:  # no clause is clear: the one that leans most asks for its type
             asked = [max(leaning, key=lambda p: p.score)]
         clearest: dict[str, Proposal] = {}
@@ -183,3 +243,9 @@ class IntentBank:
             if proposal.type not in clearest or proposal.score > clearest[proposal.type].score:
                 clearest[proposal.type] = proposal
         return [p for p in asked if clearest[p.type] is p]
+
+
+def load_phrases() -> dict[str, Any]:
+    """services/planner/prompts/intents.json: phrases by type ("types"), context ("none"), "aliases"."""
+    text = resources.files("services.planner").joinpath("prompts/intents.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))

@@ -19,6 +19,9 @@ class Counts:
         self.fp += len(predicted - gold)
         self.fn += len(gold - predicted)
 
+    def merge(self, other: Counts) -> None:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
     def f1(self) -> float:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
         recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
@@ -36,6 +39,15 @@ class Group:
     salvaged: int = 0
     latencies: list[float] = field(default_factory=list)
 
+    def merge(self, other: Group) -> None:
+        """Adds another group's samples (pooling folds)."""
+        self.nodes.merge(other.nodes)
+        self.edges.merge(other.edges)
+        self.samples += other.samples
+        self.valid += other.valid
+        self.salvaged += other.salvaged
+        self.latencies.extend(other.latencies)
+
     def report(self) -> dict[str, Any]:
         return {"samples": self.samples, "node_f1": round(self.nodes.f1(), 4), "edge_f1": round(self.edges.f1(), 4),
                 "valid_share": round(self.valid / self.samples, 4) if self.samples else 0.0,
@@ -49,6 +61,12 @@ class Scores:
 
     overall: Group = field(default_factory=Group)
     by_type: dict[str, Group] = field(default_factory=dict)
+
+    def merge(self, other: Scores) -> None:
+        """Adds another set of samples' figures (pooling folds)."""
+        self.overall.merge(other.overall)
+        for kind, group in other.by_type.items():
+            self.by_type.setdefault(kind, Group()).merge(group)
 
     def report(self) -> dict[str, Any]:
         return {**self.overall.report(), "by_type": {k: g.report() for k, g in sorted(self.by_type.items())}}

@@ -1,0 +1,214 @@
+"""Training requests generated from the tool graph, the way TaskBench was built: data that is not the evaluation's.
+
+A subgraph of tools is sampled from graph_desc.json's links (one tool, a chain of 2-4, or a small DAG that
+fans out), an LLM writes a request that needs exactly those tools in order, one sentence per tool plus a
+sentence of context, and a second call checks it back: the LLM names, for each sentence, the tool it asks
+for, from the whole list. A request is kept only when every sentence checks back to the tool it was written
+for. That check does not use the planner's own type finder, so what is kept does not only echo what the
+finder already gets right. Kept sentences are labelled clauses: the type finder's training data
+(services.planner.typefinder). The run is resumable: rows are appended to the output, ids already there
+are skipped, and each id's subgraph depends on the seed and the id alone.
+
+Run: python -m services.planner.generation --base-url http://127.0.0.1:18480/v1 --limit 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hugginggpt.errors import HuggingGPTError
+from hugginggpt.llm import LlmClient, LlmSettings, Usage
+from hugginggpt.tasktypes import hf_task_id
+from services.planner.intents import MIN_WORDS, NONE
+from services.planner.planning import Llm
+from services.planner.streaming import parse_lenient
+from services.planner.templates import Template
+
+SHAPES = (("single", 0.35), ("chain", 0.45), ("dag", 0.20))  # TaskBench HF's mix leans to single and chain
+FILES = {"image": ("example.jpg", "photo.png", "picture.jpg"), "audio": ("example.wav", "recording.mp3"),
+         "video": ("example.mp4", "clip.mp4")}
+OUT = Path(__file__).parent / "prompts" / "generated.jsonl"
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The tool graph: each tool's inputs, outputs and description, and which tool may feed which."""
+
+    nodes: Mapping[str, Mapping[str, Any]]
+    links: Mapping[str, tuple[str, ...]]  # source -> targets
+
+    @classmethod
+    def load(cls, path: Path) -> Graph:
+        raw = json.loads(path.read_text())
+        links: dict[str, list[str]] = {}
+        for link in raw["links"]:
+            links.setdefault(link["source"], []).append(link["target"])
+        return cls({n["id"]: n for n in raw["nodes"]}, {k: tuple(v) for k, v in links.items()})
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    """Sampled tools in the order a request uses them, and the links between them (by index)."""
+
+    shape: str
+    tools: tuple[str, ...]
+    edges: tuple[tuple[int, int], ...]
+
+
+def sample_subgraph(graph: Graph, rng: random.Random) -> Subgraph:
+    """One tool, a chain of 2-4 along links, or a DAG of 3-4 where some tool feeds two others."""
+    shape = rng.choices([s for s, _ in SHAPES], [w for _, w in SHAPES])[0]
+    names = sorted(graph.nodes)
+    if shape == "single":
+        return Subgraph(shape, (rng.choice(names),), ())
+    for _ in range(100):
+        size = rng.randint(2, 4) if shape == "chain" else rng.randint(3, 4)
+        tools, edges = [rng.choice(names)], []
+        while len(tools) < size:
+            sources = [len(tools) - 1] if shape == "chain" else list(range(len(tools)))
+            options = [(i, t) for i in sources for t in graph.links.get(tools[i], ()) if t not in tools]
+            if not options:
+                break
+            source, target = rng.choice(options)
+            tools.append(target)
+            edges.append((source, len(tools) - 1))
+        fans_out = len({s for s, _ in edges}) < len(edges)
+        if len(tools) == size and (shape == "chain" or fans_out):
+            return Subgraph(shape, tuple(tools), tuple(edges))
+    return Subgraph("single", (rng.choice(names),), ())
+
+
+def user_files(graph: Graph, sub: Subgraph, rng: random.Random) -> list[str]:
+    """A file name for each media input that no earlier sampled tool feeds."""
+    fed = {(t, graph.nodes[sub.tools[s]]["output-type"][0]) for s, t in sub.edges}
+    files = []
+    for index, tool in enumerate(sub.tools):
+        for kind in dict.fromkeys(graph.nodes[tool]["input-type"]):
+            if kind in FILES and (index, kind) not in fed:
+                files.append(rng.choice([f for f in FILES[kind] if f not in files] or FILES[kind]))
+    return files
+
+
+def describe(graph: Graph, sub: Subgraph) -> str:
+    """The tools as the generation prompt lists them, with what feeds what."""
+    lines = []
+    for index, tool in enumerate(sub.tools):
+        node = graph.nodes[tool]
+        feeds = [f"the result of step {s + 1}" for s, t in sub.edges if t == index]
+        source = f"; it works on {' and '.join(feeds)}" if feeds else ""
+        lines.append(f"{index + 1}. {tool}: {node['desc'].split('. ')[0].rstrip('.')}. "
+                     f"(input: {', '.join(node['input-type'])}; output: {', '.join(node['output-type'])}{source})")
+    return "\n".join(lines)
+
+
+def write_schema(count: int) -> dict[str, Any]:
+    clauses = {"type": "array", "items": {"type": "string"}, "minItems": count, "maxItems": count}
+    return {"type": "object", "properties": {"context": {"type": "string"}, "clauses": clauses},
+            "required": ["context", "clauses"]}
+
+
+def check_schema(names: Sequence[str], count: int) -> dict[str, Any]:
+    tools = {"type": "array", "items": {"type": "string", "enum": list(names)}, "minItems": count, "maxItems": count}
+    return {"type": "object", "properties": {"tools": tools}, "required": ["tools"]}
+
+
+async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) -> dict[str, Any]:
+    """The request written for `sub` and whether it checks back (`kept`, with the `reason` when not)."""
+    usage = Usage()
+    prompt = Template.load("generate.txt").render(tools=describe(graph, sub), count=len(sub.tools),
+                                                  files=", ".join(files) or "none (the user types any text)")
+    raw = parse_lenient(await llm.complete([{"role": "user", "content": prompt}], usage,
+                                           schema=write_schema(len(sub.tools)), max_tokens=400))
+    written = raw if isinstance(raw, dict) else {}
+    context = str(written.get("context") or "").strip()
+    clauses = [str(c).strip() for c in written.get("clauses") or [] if isinstance(c, str)]
+    row: dict[str, Any] = {"context": context, "clauses": [{"text": c, "type": hf_task_id(t)}
+                                                          for c, t in zip(clauses, sub.tools, strict=False)]}
+    if context:
+        row["clauses"].insert(0, {"text": context, "type": NONE})
+    row["request"] = " ".join([context, *clauses]).strip()
+    if len(clauses) != len(sub.tools) or any(len(c.split()) < MIN_WORDS for c in clauses):
+        return {**row, "kept": False, "reason": f"{len(clauses)} usable sentences for {len(sub.tools)} tools"}
+    if any(f not in row["request"] for f in files):
+        return {**row, "kept": False, "reason": "a file the tools need is not named"}
+    names = sorted(graph.nodes)
+    catalog = "\n".join(f"- {n}: {graph.nodes[n]['desc'].split('. ')[0].rstrip('.')}." for n in names)
+    numbered = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(clauses))
+    answer = parse_lenient(await llm.complete(
+        [{"role": "user", "content": Template.load("generate_check.txt").render(catalog=catalog, clauses=numbered)}],
+        usage, schema=check_schema(names, len(clauses)), max_tokens=200))
+    checked = answer.get("tools") if isinstance(answer, dict) else None
+    if checked != list(sub.tools):
+        return {**row, "kept": False, "reason": f"checked back as {checked}"}
+    return {**row, "kept": True, "reason": ""}
+
+
+def done_ids(path: Path) -> set[str]:
+    if not path.is_file():
+        return set()
+    return {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()}
+
+
+async def run(args: argparse.Namespace) -> int:
+    graph = Graph.load(args.graph)
+    done = done_ids(args.out)
+    settings = LlmSettings(args.base_url, args.model, "not-needed", "auto", args.timeout, 4096)
+    llm = LlmClient(settings)
+    kept = 0
+    try:
+        for index in range(args.limit):
+            sample_id = f"{args.seed}-{index}"
+            if sample_id in done:
+                continue
+            rng = random.Random(sample_id)
+            sub = sample_subgraph(graph, rng)
+            files = user_files(graph, sub, rng)
+            row = await generate_one(llm, graph, sub, files)
+            record = {"id": sample_id, "seed": args.seed, "model": args.model, "shape": sub.shape,
+                      "tools": list(sub.tools), "links": [[sub.tools[s], sub.tools[t]] for s, t in sub.edges],
+                      "files": files, **row}
+            with args.out.open("a") as out:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            kept += int(row["kept"])
+            print(f"{sample_id} {sub.shape} {'kept' if row['kept'] else 'dropped: ' + row['reason']}",
+                  file=sys.stderr)
+    finally:
+        await llm.close()
+    print(f"kept {kept} new requests; {args.out} holds {len(done_ids(args.out))} rows")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m services.planner.generation", description=__doc__.split("\n")[0])
+    parser.add_argument("--graph", type=Path, default=Path("../shared/data/taskbench-hf/graph_desc.json"))
+    parser.add_argument("--out", type=Path, default=OUT, help="JSONL to append to (ids already there are skipped)")
+    parser.add_argument("--base-url", default="http://127.0.0.1:18480/v1", help="an OpenAI-compatible endpoint")
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct", help="the model name sent (recorded)")
+    parser.add_argument("--seed", type=int, default=0, help="ids are SEED-INDEX; each id's tools depend on it alone")
+    parser.add_argument("--limit", type=int, default=20, help="ids SEED-0 .. SEED-(LIMIT-1)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per LLM call")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if not args.graph.is_file():
+        print(f"error: {args.graph} is not a file", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(run(args))
+    except HuggingGPTError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,113 @@
+"""K-fold scoring of the planner: stratified folds, choices fitted on the other folds, pooled held-out figures."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from hugginggpt.domain import Kind, TaskTypeSpec
+from services.planner.evaluation import main
+from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
+from services.planner.intents import IntentBank
+from services.planner.metrics import Scores
+from services.planner.testing import HashEmbedder
+
+PHRASES = {
+    "summarization": ["summarize this article", "give me a short summary of the text"],
+    "translation": ["translate this sentence into french", "translate the text into german"],
+}
+CONTEXT = ["i am working on a project", "i have a file named notes"]
+TYPES = {name: TaskTypeSpec(name, "", (Kind.TEXT,), (Kind.TEXT,)) for name in PHRASES}
+NAMES = {"summarization": "Summarization", "translation": "Translation"}
+
+
+def sample(index: int, kind: str = "single") -> dict:
+    if kind == "single":
+        return {"id": f"s{index}", "type": "single", "instruction": "Summarize this article for me.",
+                "task_nodes": [{"task": "Summarization"}], "task_links": []}
+    return {"id": f"c{index}", "type": "chain", "instruction": "Summarize this article, then translate the text.",
+            "task_nodes": [{"task": "Summarization"}, {"task": "Translation"}],
+            "task_links": [{"source": "Summarization", "target": "Translation"}]}
+
+
+SAMPLES = [sample(i) for i in range(7)] + [sample(i, "chain") for i in range(5)]
+
+
+def scorer() -> RetrievalScorer:
+    return RetrievalScorer({"phrases": IntentBank(PHRASES, CONTEXT, HashEmbedder())}, TYPES, NAMES)
+
+
+def test_folds_hold_every_sample_once_each_type_spread_evenly_and_depend_on_the_seed() -> None:
+    folds = make_folds(SAMPLES, 3, seed=1)
+    assert sorted(s["id"] for f in folds for s in f) == sorted(s["id"] for s in SAMPLES)
+    assert max(map(len, folds)) - min(map(len, folds)) <= 1
+    for kind in ("single", "chain"):
+        counts = [Counter(s["type"] for s in f)[kind] for f in folds]
+        assert max(counts) - min(counts) <= 1
+    assert make_folds(SAMPLES, 3, seed=1) == folds
+    assert make_folds(SAMPLES, 3, seed=2) != folds
+
+
+@pytest.mark.parametrize("k", [0, 1, 13])
+def test_impossible_fold_counts_are_refused_with_the_reason(k: int) -> None:
+    with pytest.raises(FoldError, match="at least 2|more than the 12 samples"):
+        make_folds(SAMPLES, k)
+
+
+@pytest.mark.parametrize(("k", "message"), [("1", "at least 2"), ("5", "more than the 2 samples")])
+def test_the_command_line_exits_2_on_a_bad_fold_count(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      k: str, message: str) -> None:
+    data, tools = tmp_path / "d.jsonl", tmp_path / "t.json"
+    data.write_text("\n".join(json.dumps(s) for s in SAMPLES[:2]) + "\n")
+    tools.write_text(json.dumps({"nodes": []}))
+    code = main(["--data", str(data), "--tools", str(tools), "--predictions-out", str(tmp_path / "p.jsonl"),
+                 "--folds", k, "--retrieval-only"])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_fitting_keeps_the_choice_that_scores_best_on_the_training_samples() -> None:
+    retrieval = scorer()
+    strict = Choice("phrases", 0.99, 0.99)  # nothing clears it: no task at all
+    usual = Choice("phrases", 0.3, 0.2)
+    assert retrieval.fit(SAMPLES, [strict, usual]) == usual
+    assert retrieval.score(strict, SAMPLES).overall.nodes.tp == 0
+    assert retrieval.score(usual, SAMPLES).overall.nodes.tp > 0
+
+
+async def test_folds_are_fitted_without_the_fold_they_score_and_pooled() -> None:
+    retrieval = scorer()
+    folds = make_folds(SAMPLES, 3)
+    seen: list[tuple[set[str], set[str]]] = []
+
+    def fit(training: list[dict]) -> Choice:
+        seen.append(({s["id"] for s in training}, set()))
+        return Choice("phrases", 0.3, 0.2)
+
+    async def plan_fold(index: int, choice: Choice, held_out: Sequence[dict], into: Scores) -> None:
+        seen[-1][1].update(s["id"] for s in held_out)
+        retrieval.score(choice, held_out, into)
+
+    report = await run_folds(folds, fit, plan_fold)
+    assert all(not training & held for training, held in seen)
+    whole = retrieval.score(Choice("phrases", 0.3, 0.2), SAMPLES).report()
+    assert report["pooled"]["node_f1"] == whole["node_f1"] and report["pooled"]["samples"] == len(SAMPLES)
+    assert report["pooled"]["by_type"]["chain"]["samples"] == 5
+    assert len(report["per_fold"]) == 3 and report["per_fold"][0]["choice"]["threshold"] == 0.3
+    assert report["spread"]["node_f1"]["min"] <= report["pooled"]["node_f1"] <= report["spread"]["node_f1"]["max"]
+    assert summary_lines(report)[0].startswith("pooled held-out over 3 folds")
+
+
+def test_a_bank_decides_from_its_scores_as_it_proposes_at_any_threshold() -> None:
+    bank = IntentBank(PHRASES, CONTEXT, HashEmbedder())
+    request = "Summarize this article. Then translate the text into German."
+    scored = bank.score(request, set(PHRASES))
+    assert scored is not None
+    for threshold, floor in ((0.3, 0.2), (0.6, 0.5), (0.99, 0.99)):
+        fitted = bank.fitted(threshold, floor)
+        assert bank.decide(scored, threshold, floor) == fitted.propose(request, set(PHRASES))
+    assert bank.threshold == 0.40  # fitting copies the bank

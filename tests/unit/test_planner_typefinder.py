@@ -1,0 +1,123 @@
+"""The learned type finder (softmax regression over clause vectors) and the requests generated to train it."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from services.planner.generation import Graph, done_ids, generate_one, sample_subgraph, user_files
+from services.planner.intents import NONE, IntentBank
+from services.planner.testing import HashEmbedder, ScriptedLlm
+from services.planner.typefinder import (
+    build_finders,
+    fit_softmax,
+    generated_examples,
+    phrase_examples,
+    train_scorer,
+)
+
+RAW: dict[str, Any] = {"types": {"summarization": ["summarize this article", "give me a short summary of the text"],
+                 "translation": ["translate this sentence into french", "translate the text into german"]},
+       "none": ["i am working on a project", "i have a file named notes"]}
+GRAPH = {"nodes": [{"id": "Image-to-Text", "desc": "Describes an image. More.", "input-type": ["image"],
+                    "output-type": ["text"]},
+                   {"id": "Summarization", "desc": "Shortens a text.", "input-type": ["text"], "output-type": ["text"]},
+                   {"id": "Translation", "desc": "Translates a text.", "input-type": ["text"], "output-type": ["text"]},
+                   {"id": "Text-to-Speech", "desc": "Speaks a text.", "input-type": ["text"],
+                    "output-type": ["audio"]}],
+         "links": [{"source": a, "target": b} for a, b in (
+             ("Image-to-Text", "Summarization"), ("Image-to-Text", "Translation"), ("Image-to-Text", "Text-to-Speech"),
+             ("Summarization", "Translation"), ("Summarization", "Text-to-Speech"), ("Translation", "Summarization"),
+             ("Translation", "Text-to-Speech"))]}
+
+
+def test_a_fitted_scorer_labels_its_examples_and_gives_probabilities_over_the_names_asked() -> None:
+    embedder = HashEmbedder()
+    scorer = train_scorer(embedder, RAW)
+    texts, labels = zip(*phrase_examples(RAW), strict=True)
+    names = ("summarization", "translation", NONE)
+    scores = scorer.scores(embedder.embed(list(texts)), names)
+    assert np.allclose(scores.sum(axis=1), 1.0)
+    assert [names[i] for i in scores.argmax(axis=1)] == list(labels)
+    assert scorer.scores(embedder.embed(["summarize the text"]), ("summarization", NONE)).shape == (1, 2)
+
+
+def test_a_class_without_examples_is_an_error_not_a_silent_zero() -> None:
+    with pytest.raises(ValueError, match="no examples for translation"):
+        fit_softmax(np.eye(2), ["summarization", "summarization"], ["summarization", "translation"])
+
+
+def test_only_kept_generated_requests_with_known_types_train_the_finder() -> None:
+    rows = [{"kept": True, "clauses": [{"text": "I have notes.", "type": ""},
+                                       {"text": "Shorten them please.", "type": "summarization"}]},
+            {"kept": False, "clauses": [{"text": "Say it aloud.", "type": "summarization"}]},
+            {"kept": True, "clauses": [{"text": "Draw a cat.", "type": "text-to-image"}]}]
+    assert generated_examples(rows, RAW["types"]) == [("I have notes.", NONE),
+                                                      ("Shorten them please.", "summarization")]
+
+
+def test_a_bank_with_a_fitted_scorer_proposes_the_types_asked() -> None:
+    embedder = HashEmbedder()
+    bank = IntentBank(RAW["types"], RAW["none"], embedder, threshold=0.5, floor=0.3, scorer=train_scorer(embedder, RAW))
+    found = bank.propose("I have a file named notes. Summarize this article, then translate the text into german.",
+                         set(RAW["types"]))
+    assert [p.type for p in found] == ["summarization", "translation"]
+    assert not bank.scores_phrases
+
+
+def test_an_unknown_finder_is_named_in_the_error() -> None:
+    with pytest.raises(ValueError, match="unknown type finder 'magic'"):
+        build_finders(["magic"], HashEmbedder())
+
+
+def graph(tmp_path: Path) -> Graph:
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps(GRAPH))
+    return Graph.load(path)
+
+
+def test_sampled_subgraphs_follow_the_graph_links_in_order_and_depend_on_the_id(tmp_path: Path) -> None:
+    g = graph(tmp_path)
+    shapes = set()
+    for index in range(60):
+        sub = sample_subgraph(g, random.Random(f"0-{index}"))
+        shapes.add(sub.shape)
+        assert len(set(sub.tools)) == len(sub.tools)
+        for source, target in sub.edges:
+            assert source < target and sub.tools[target] in g.links[sub.tools[source]]
+        if sub.shape == "chain":
+            assert sub.edges == tuple((i, i + 1) for i in range(len(sub.tools) - 1))
+        if sub.shape == "dag":
+            assert len({s for s, _ in sub.edges}) < len(sub.edges)  # some tool feeds two
+    assert shapes == {"single", "chain", "dag"}
+    assert sample_subgraph(g, random.Random("0-7")) == sample_subgraph(g, random.Random("0-7"))
+
+
+async def test_a_request_is_kept_only_when_each_sentence_checks_back_to_its_tool(tmp_path: Path) -> None:
+    g = graph(tmp_path)
+    sub = next(s for i in range(100) if (s := sample_subgraph(g, random.Random(f"0-{i}"))).tools[:1] == (
+        "Image-to-Text",) and len(s.tools) == 2)
+    files = user_files(g, sub, random.Random(1))
+    assert len(files) == 1 and files[0].endswith((".jpg", ".png"))
+    written = json.dumps({"context": f"I took {files[0]} on holiday.",
+                          "clauses": ["Tell me what the picture shows.", "Then do the next thing with it."]})
+    kept = await generate_one(ScriptedLlm([written, json.dumps({"tools": list(sub.tools)})]), g, sub, files)
+    assert kept["kept"] and [c["type"] for c in kept["clauses"]][0] == NONE
+    assert kept["clauses"][1] == {"text": "Tell me what the picture shows.", "type": "image-to-text"}
+    wrong = await generate_one(ScriptedLlm([written, json.dumps({"tools": ["Translation", sub.tools[1]]})]),
+                               g, sub, files)
+    assert not wrong["kept"] and "checked back" in wrong["reason"]
+    short = await generate_one(ScriptedLlm([json.dumps({"context": "", "clauses": ["Describe it."]})]), g, sub, files)
+    assert not short["kept"] and "1 usable sentences for 2 tools" in short["reason"]
+
+
+def test_done_ids_are_read_back_for_resuming(tmp_path: Path) -> None:
+    out = tmp_path / "generated.jsonl"
+    assert done_ids(out) == set()
+    out.write_text(json.dumps({"id": "0-0"}) + "\n\n" + json.dumps({"id": "0-1"}) + "\n")
+    assert done_ids(out) == {"0-0", "0-1"}
