@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gateway.config import GatewayConfig
 from hugginggpt.budget import LlmCallBudget
+from hugginggpt.domain import InferenceMode
 from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
@@ -25,7 +26,7 @@ from services.selector.clients import offline_fallback
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache
 from services.selector.ranking import Ranker
-from services.selector.selection import Mode, Policy, Selector
+from services.selector.selection import Policy, Selector
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "taskbench-hf" / "dev.jsonl"
 
@@ -44,7 +45,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     offline = offline_fallback(OFFLINE)
     selector = Selector(load_catalog(BUNDLED_SNAPSHOT, OFFLINE), Ranker(MiniLm()),
                         DeploymentCache(lambda: _deployed(offline), offline), llm, specs,
-                        Policy(hosted=args.hosted, default_mode=Mode(args.mode)))
+                        Policy(hosted=args.hosted, default_mode=InferenceMode(args.mode)))
     responder = Responder(llm, ResponderPolicy(max_answer_tokens=args.answer_tokens))
     samples = [json.loads(line) for line in DEV.open()][: args.limit]
     budget = LlmCallBudget(args.max_llm_calls)  # shared as the gateway shares it
@@ -100,7 +101,7 @@ async def _deployed(view):  # the default offline deployment, as the router woul
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=30)
-    parser.add_argument("--mode", default="hybrid", choices=[m.value for m in Mode])
+    parser.add_argument("--mode", default="hybrid", choices=[m.value for m in InferenceMode])
     parser.add_argument("--hosted", default="on", choices=["on", "off", "auto"],
                         help="on = as with an HF token: hosted candidates make selection calls possible")
     parser.add_argument("--answer-tokens", type=int, default=200)

@@ -15,7 +15,7 @@ from gateway import metrics
 from gateway.pipeline import Outcome, Pipeline, Turn
 from gateway.sessions import ANSWERED, CANCELLED, FAILED, SessionStore, StoredMessage, check_session_id
 from hugginggpt.artifacts import ArtifactStore
-from hugginggpt.convert import artifact_from_pb, artifact_to_pb
+from hugginggpt.convert import artifact_from_pb, artifact_to_pb, role_to_pb
 from hugginggpt.domain import Artifact
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, ResourceExhausted
 from hugginggpt.v1 import common_pb2 as pb
@@ -26,11 +26,10 @@ MAX_CONTENT_CHARS = 20_000
 # A turn cancelled this close to its deadline ran out of time: gRPC cancels the call when it passes, and on a
 # loaded machine the client's cancel can reach the gateway a little before the gateway's own clock says so.
 DEADLINE_SLACK_SECONDS = 2.0
-_ROLES = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT}
 
 
 def stored_to_pb(message: StoredMessage) -> pb.Message:
-    return pb.Message(role=_ROLES.get(message.role, pb.ROLE_USER), content=message.content,
+    return pb.Message(role=role_to_pb(message.role), content=message.content,
                       attachments=[artifact_to_pb(a) for a in message.attachments])
 
 

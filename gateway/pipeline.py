@@ -13,17 +13,13 @@ from opentelemetry import trace
 
 from gateway import metrics, parameters
 from hugginggpt.budget import LlmCallBudget
+from hugginggpt.convert import task_state_from_pb
+from hugginggpt.domain import FINAL_STATES, TaskState
 from hugginggpt.errors import DeadlineExceeded, HuggingGPTError, Unavailable
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2, gateway_pb2, planner_pb2, responder_pb2, selector_pb2
 
 logger = logging.getLogger(__name__)
-
-FINAL_STATES = {
-    executor_pb2.TASK_STATE_SUCCEEDED: "succeeded",
-    executor_pb2.TASK_STATE_FAILED: "failed",
-    executor_pb2.TASK_STATE_SKIPPED: "skipped",
-}
 
 
 class Stages(Protocol):
@@ -342,10 +338,11 @@ class _Run:
             calls = self.p.stages.execute_stream if streamed else self.p.stages.execute
             async for message in calls(requests, self.turn.left()):
                 event = message.event
-                if event.state == executor_pb2.TASK_STATE_STARTED:
+                state = task_state_from_pb(event.state)
+                if state is TaskState.STARTED:
                     self._task_span(event)
                     self.emit(task=event)
-                elif event.state in FINAL_STATES:
+                elif state in FINAL_STATES:
                     self._finish(event)
 
     def _task_span(self, event: executor_pb2.TaskEvent, start_ns: int | None = None) -> trace.Span:
@@ -359,7 +356,7 @@ class _Run:
         if event.task_id in self.out.results:
             return
         self.out.results[event.task_id] = event
-        state = FINAL_STATES[event.state]
+        state = str(task_state_from_pb(event.state))
         metrics.TASKS.labels(state).inc()
         span = self._task_span(event, time.time_ns() - int(event.duration_seconds * 1e9))
         span.set_attributes({"hugginggpt.task.state": state, "hugginggpt.task.model": event.model_id,

@@ -9,14 +9,8 @@ from pathlib import Path
 import grpc
 
 from gateway.client import GatewayClient
+from hugginggpt.convert import task_state_from_pb
 from hugginggpt.v1 import common_pb2, executor_pb2, gateway_pb2
-
-STATES = {
-    executor_pb2.TASK_STATE_STARTED: "started",
-    executor_pb2.TASK_STATE_SUCCEEDED: "succeeded",
-    executor_pb2.TASK_STATE_FAILED: "failed",
-    executor_pb2.TASK_STATE_SKIPPED: "skipped",
-}
 
 
 def describe_result(result: common_pb2.TaskResult) -> str:
@@ -65,7 +59,7 @@ def render(event: gateway_pb2.ChatResponse, answering: list[bool]) -> str:
                        for s in event.selections.selections)
     if kind == "task":
         ev = event.task
-        line = f"task {ev.task_id} {ev.task_type} {STATES.get(ev.state, '?')} on {ev.model_id or '-'}"
+        line = f"task {ev.task_id} {ev.task_type} {task_state_from_pb(ev.state) or '?'} on {ev.model_id or '-'}"
         if ev.state == executor_pb2.TASK_STATE_SUCCEEDED:
             line += f" in {ev.duration_seconds:.2f} s: {describe_result(ev.result)}"
         elif ev.state in (executor_pb2.TASK_STATE_FAILED, executor_pb2.TASK_STATE_SKIPPED):

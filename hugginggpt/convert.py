@@ -2,30 +2,83 @@
 
 from __future__ import annotations
 
-from hugginggpt.domain import Argument, Artifact, Candidate, Choice, Kind, Plan, Task, TaskTypeSpec
+from enum import Enum
+from typing import Any, TypeVar
+
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+from hugginggpt.domain import (
+    Argument,
+    Artifact,
+    Candidate,
+    Choice,
+    InferenceMode,
+    Kind,
+    Plan,
+    Task,
+    TaskState,
+    TaskTypeSpec,
+)
 from hugginggpt.llm import Usage
 from hugginggpt.v1 import common_pb2 as pb
+from hugginggpt.v1 import executor_pb2 as epb
 
-_KIND_TO_PB = {
-    Kind.TEXT: pb.VALUE_KIND_TEXT,
-    Kind.IMAGE: pb.VALUE_KIND_IMAGE,
-    Kind.AUDIO: pb.VALUE_KIND_AUDIO,
-    Kind.VIDEO: pb.VALUE_KIND_VIDEO,
-}
-_PB_TO_KIND = {v: k for k, v in _KIND_TO_PB.items()}
+E = TypeVar("E", bound=Enum)
 
 
-def kind_to_pb(kind: Kind) -> int:
+def _pair_by_name(domain: type[E], wire: EnumTypeWrapper, prefix: str) -> tuple[dict[E, Any], dict[Any, E]]:
+    """Each domain member with the wire value of the same name (a member the contract lacks fails at import)."""
+    to_pb = {member: wire.Value(prefix + member.name) for member in domain}
+    return to_pb, {v: k for k, v in to_pb.items()}
+
+
+_KIND_TO_PB, _PB_TO_KIND = _pair_by_name(Kind, pb.ValueKind, "VALUE_KIND_")
+_MODE_TO_PB, _PB_TO_MODE = _pair_by_name(InferenceMode, pb.InferenceMode, "INFERENCE_MODE_")
+_STATE_TO_PB, _PB_TO_STATE = _pair_by_name(TaskState, epb.TaskState, "TASK_STATE_")
+# Message roles as the cores and the session store write them.
+_ROLE_TO_PB = {"user": pb.ROLE_USER, "assistant": pb.ROLE_ASSISTANT, "system": pb.ROLE_SYSTEM}
+_PB_TO_ROLE = {v: k for k, v in _ROLE_TO_PB.items()}
+
+
+def kind_to_pb(kind: Kind) -> pb.ValueKind:
     return _KIND_TO_PB[kind]
 
 
 def kind_from_pb(value: int) -> Kind:
-    return _PB_TO_KIND.get(value, Kind.TEXT)  # type: ignore[call-overload]
+    return _PB_TO_KIND.get(value, Kind.TEXT)
+
+
+def mode_to_pb(mode: InferenceMode) -> pb.InferenceMode:
+    return _MODE_TO_PB[mode]
+
+
+def mode_from_pb(value: int) -> InferenceMode | None:
+    """The mode a request asks for; None when unspecified (or unknown to this build): the deployment decides."""
+    return _PB_TO_MODE.get(value)
+
+
+def task_state_to_pb(state: TaskState) -> epb.TaskState:
+    return _STATE_TO_PB[state]
+
+
+def task_state_from_pb(value: int) -> TaskState | None:
+    """The task's state; None when unspecified (or unknown to this build)."""
+    return _PB_TO_STATE.get(value)
+
+
+def role_to_pb(role: str) -> pb.Role:
+    """A message role; anything not assistant or system is the user's."""
+    return _ROLE_TO_PB.get(role, pb.ROLE_USER)
+
+
+def role_from_pb(value: int) -> str:
+    """"user", "assistant" or "system"; an unspecified role is the user's."""
+    return _PB_TO_ROLE.get(value, "user")  # type: ignore[call-overload]
 
 
 def artifact_to_pb(a: Artifact) -> pb.Artifact:
     return pb.Artifact(uri=a.uri, name=a.name, media_type=a.media_type, size_bytes=a.size_bytes,
-                       kind=kind_to_pb(a.kind))  # type: ignore[arg-type]
+                       kind=kind_to_pb(a.kind))
 
 
 def artifact_from_pb(m: pb.Artifact) -> Artifact:
@@ -68,8 +121,8 @@ def plan_from_pb(m: pb.Plan) -> Plan:
 
 def task_type_to_pb(s: TaskTypeSpec) -> pb.TaskType:
     return pb.TaskType(name=s.name, description=s.description,
-                       input_kinds=[kind_to_pb(k) for k in s.inputs],  # type: ignore[misc]
-                       output_kinds=[kind_to_pb(k) for k in s.outputs])  # type: ignore[misc]
+                       input_kinds=[kind_to_pb(k) for k in s.inputs],
+                       output_kinds=[kind_to_pb(k) for k in s.outputs])
 
 
 def task_type_from_pb(m: pb.TaskType) -> TaskTypeSpec:

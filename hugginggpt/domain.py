@@ -1,9 +1,9 @@
-"""Plain domain types shared by the cores (no gRPC): artifacts, arguments, tasks, plans, selections."""
+"""Plain domain types shared by the cores (no gRPC): modes, task states, artifacts, tasks, plans, selections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 GENERATED_PREFIX = "<GENERATED>-"
 
@@ -15,6 +15,26 @@ class Kind(str, Enum):
     IMAGE = "image"
     AUDIO = "audio"
     VIDEO = "video"
+
+
+class InferenceMode(StrEnum):
+    """Where models may run, as in the paper: on local replicas, on hosted inference, or local first."""
+
+    LOCAL = "local"
+    HUGGINGFACE = "huggingface"
+    HYBRID = "hybrid"
+
+
+class TaskState(StrEnum):
+    """What happened to a task; every task ends in exactly one of the last three."""
+
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+FINAL_STATES = (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.SKIPPED)
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import grpc
 from google.protobuf.struct_pb2 import Struct
 
+from hugginggpt.convert import mode_to_pb
 from hugginggpt.errors import DeadlineExceeded, HuggingGPTError, Unavailable
 from hugginggpt.rpc import channel, outbound_metadata
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
-from services.executor.runtypes import InferenceCall, InferenceReply, Mode
-
-MODE_TO_PB = {Mode.LOCAL: pb.INFERENCE_MODE_LOCAL, Mode.HUGGINGFACE: pb.INFERENCE_MODE_HUGGINGFACE,
-              Mode.HYBRID: pb.INFERENCE_MODE_HYBRID}
+from services.executor.runtypes import InferenceCall, InferenceReply
 
 
 class InferenceFailed(HuggingGPTError):
@@ -29,7 +27,7 @@ def inference_to_pb(call: InferenceCall) -> router_pb2.Inference:
     parameters = Struct()
     parameters.update(dict(call.parameters))
     return router_pb2.Inference(model_id=call.model_id, task_type=call.task_type, inputs=inputs,
-                                parameters=parameters, mode=MODE_TO_PB[call.mode])  # type: ignore[arg-type]
+                                parameters=parameters, mode=mode_to_pb(call.mode))
 
 
 class RouterClient:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
+from hugginggpt.domain import InferenceMode
 from hugginggpt.planvalidation import DEFAULT_MAX_TASKS, MAX_TASKS_SETTING
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
-from services.executor.runtypes import Mode
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class ExecutorConfig:
     max_parallel: int
     task_timeout_seconds: float
     request_timeout_seconds: float
-    mode: Mode
+    mode: InferenceMode
     artifact_dir: Path
     artifact_max_bytes: int
     max_tasks: int = DEFAULT_MAX_TASKS
@@ -33,7 +33,7 @@ class ExecutorConfig:
         # The deployment's mode, shared with the router: hosted inference only makes sense with a token.
         default_mode = "hybrid" if env_str("HUGGINGGPT_HF_TOKEN", "", env) else "local"
         mode = env_str("HUGGINGGPT_INFERENCE_MODE", default_mode, env).strip().lower()
-        if mode not in {m.value for m in Mode}:
+        if mode not in {m.value for m in InferenceMode}:
             raise SettingsError(
                 "environment variable HUGGINGGPT_INFERENCE_MODE must be local, huggingface "
                 f"or hybrid, got {mode!r}")
@@ -45,7 +45,7 @@ class ExecutorConfig:
             max_parallel=env_int("HUGGINGGPT_EXECUTOR_MAX_PARALLEL", 8, env),
             task_timeout_seconds=env_float("HUGGINGGPT_EXECUTOR_TASK_TIMEOUT_SECONDS", 120.0, env),
             request_timeout_seconds=env_float("HUGGINGGPT_EXECUTOR_REQUEST_TIMEOUT_SECONDS", 600.0, env),
-            mode=Mode(mode),
+            mode=InferenceMode(mode),
             artifact_dir=Path(env_str("HUGGINGGPT_ARTIFACT_DIR", ".hugginggpt/artifacts", env)),
             artifact_max_bytes=env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", 50 * 1024 * 1024, env),
             max_tasks=env_int(MAX_TASKS_SETTING, DEFAULT_MAX_TASKS, env),

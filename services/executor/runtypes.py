@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol
 
-from hugginggpt.domain import Choice, Task
+from hugginggpt.domain import Choice, InferenceMode, Task, TaskState
 from hugginggpt.v1.common_pb2 import TaskResult
-
-
-class Mode(StrEnum):
-    """Where models may run, as in the paper."""
-
-    LOCAL = "local"
-    HUGGINGFACE = "huggingface"
-    HYBRID = "hybrid"
-
-
-class TaskState(StrEnum):
-    """What happened to a task; every task ends in exactly one of the last three."""
-
-    STARTED = "started"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-FINAL_STATES = (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -47,7 +26,7 @@ class InferenceCall:
     model_id: str
     task_type: str
     inputs: tuple[Input, ...]
-    mode: Mode
+    mode: InferenceMode
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -70,7 +49,7 @@ class InferenceBackend(Protocol):
 class RunOptions:
     """Settings of one run: mode, per-task timeout, parallelism and the request's time budget."""
 
-    mode: Mode = Mode.HYBRID
+    mode: InferenceMode = InferenceMode.HYBRID
     task_timeout_seconds: float = 120.0
     max_parallel: int = 8
     budget_seconds: float = 600.0

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from hugginggpt.domain import InferenceMode, TaskState
 from hugginggpt.v1.common_pb2 import TaskResult
 from services.executor import metrics
 from services.executor.references import UnresolvedReference, resolve_inputs
@@ -15,11 +16,9 @@ from services.executor.runtypes import (
     InferenceBackend,
     InferenceCall,
     InferenceReply,
-    Mode,
     RunOptions,
     ScheduledItem,
     TaskEvent,
-    TaskState,
 )
 
 logger = logging.getLogger(__name__)
@@ -212,12 +211,12 @@ class Run:
         node.hosted = reply.hosted
         self._final(node, TaskState.SUCCEEDED, result=reply.result, inference_seconds=reply.inference_seconds)
 
-    async def _attempts(self, node: _Node, plan: list[tuple[str, Mode]],
+    async def _attempts(self, node: _Node, plan: list[tuple[str, InferenceMode]],
                         inputs: tuple) -> InferenceReply | None:
         item = node.item
         for model_id, mode in plan:
             node.attempts += 1
-            node.model_id, node.hosted = model_id, mode == Mode.HUGGINGFACE
+            node.model_id, node.hosted = model_id, mode == InferenceMode.HUGGINGFACE
             self._emit(node, TaskState.STARTED)
             call = InferenceCall(model_id, item.task.type, inputs, mode, item.parameters)
             left = min(self._opts.task_timeout_seconds, self._deadline - self._clock())
@@ -227,7 +226,7 @@ class Run:
                 raise
             except Exception as exc:  # noqa: BLE001 - any model failure moves on to the next candidate
                 metrics.ATTEMPTS.labels("failed").inc()
-                where = " (hosted)" if mode == Mode.HUGGINGFACE else ""
+                where = " (hosted)" if mode == InferenceMode.HUGGINGFACE else ""
                 node.errors.append(f"{model_id}{where}: {exc}")
                 logger.info("task %d attempt %d on %s failed: %s", item.task.id, node.attempts, model_id, exc)
                 continue
@@ -236,17 +235,17 @@ class Run:
         return None
 
 
-def attempt_plan(item: ScheduledItem, mode: Mode) -> list[tuple[str, Mode]]:
+def attempt_plan(item: ScheduledItem, mode: InferenceMode) -> list[tuple[str, InferenceMode]]:
     """The models to try in order: the chosen one, the ranked fallbacks, then hosted inference (hybrid)."""
     seen: set[str] = set()
-    plan: list[tuple[str, Mode]] = []
+    plan: list[tuple[str, InferenceMode]] = []
     for candidate in (item.choice.chosen, *item.choice.fallbacks):
-        unusable = not candidate.model_id.strip() or (mode == Mode.LOCAL and not candidate.local)
+        unusable = not candidate.model_id.strip() or (mode == InferenceMode.LOCAL and not candidate.local)
         if unusable or candidate.model_id in seen:
             continue
         seen.add(candidate.model_id)
         plan.append((candidate.model_id, mode))
     chosen = item.choice.chosen
-    if mode == Mode.HYBRID and chosen.local and chosen.model_id.strip():
-        plan.append((chosen.model_id, Mode.HUGGINGFACE))
+    if mode == InferenceMode.HYBRID and chosen.local and chosen.model_id.strip():
+        plan.append((chosen.model_id, InferenceMode.HUGGINGFACE))
     return plan

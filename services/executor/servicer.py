@@ -8,7 +8,8 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 
 from hugginggpt.auth import check_mode
-from hugginggpt.convert import choice_from_pb, task_from_pb
+from hugginggpt.convert import choice_from_pb, mode_from_pb, task_from_pb, task_state_to_pb
+from hugginggpt.domain import InferenceMode
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2 as pb
@@ -16,21 +17,16 @@ from hugginggpt.v1 import executor_pb2 as epb
 from hugginggpt.v1 import executor_pb2_grpc
 from services.executor.config import ExecutorConfig
 from services.executor.engine import Executor
-from services.executor.runtypes import Mode, PlanEnd, RunOptions, ScheduledItem, TaskEvent, TaskState
+from services.executor.runtypes import PlanEnd, RunOptions, ScheduledItem, TaskEvent
 from services.executor.validation import normalise, pair
-
-_MODE = {pb.INFERENCE_MODE_LOCAL: Mode.LOCAL, pb.INFERENCE_MODE_HUGGINGFACE: Mode.HUGGINGFACE,
-         pb.INFERENCE_MODE_HYBRID: Mode.HYBRID}
-_STATE = {TaskState.STARTED: epb.TASK_STATE_STARTED, TaskState.SUCCEEDED: epb.TASK_STATE_SUCCEEDED,
-          TaskState.FAILED: epb.TASK_STATE_FAILED, TaskState.SKIPPED: epb.TASK_STATE_SKIPPED}
 
 
 def event_to_pb(e: TaskEvent) -> epb.TaskEvent:
     """A domain event as the wire message."""
     site = pb.INFERENCE_SITE_HOSTED if e.hosted else pb.INFERENCE_SITE_LOCAL
     return epb.TaskEvent(
-        task_id=e.task_id, task_type=e.task_type, state=_STATE[e.state], model_id=e.model_id,  # type: ignore[arg-type]
-        site=site if e.model_id else pb.INFERENCE_SITE_UNSPECIFIED, result=e.result, reason=e.reason,  # type: ignore[arg-type]
+        task_id=e.task_id, task_type=e.task_type, state=task_state_to_pb(e.state), model_id=e.model_id,
+        site=site if e.model_id else pb.INFERENCE_SITE_UNSPECIFIED, result=e.result, reason=e.reason,
         attempts=e.attempts, at_seconds=e.at_seconds, duration_seconds=e.duration_seconds,
         inference_seconds=e.inference_seconds)
 
@@ -52,9 +48,9 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
                           max_parallel=self._config.max_parallel,
                           budget_seconds=remaining(context, self._config.request_timeout_seconds))
 
-    def _mode(self, value: int) -> Mode:
+    def _mode(self, value: int) -> InferenceMode:
         """The requested mode, refused up front when it asks for hosted inference a local deployment forbids."""
-        mode: Mode = _MODE.get(value, self._config.mode)  # type: ignore[call-overload]
+        mode = mode_from_pb(value) or self._config.mode
         check_mode(mode.value, self._config.mode.value)
         return mode
 

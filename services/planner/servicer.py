@@ -6,17 +6,15 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from hugginggpt.convert import artifact_from_pb, plan_to_pb, task_to_pb, task_type_from_pb, usage_to_pb
+from hugginggpt.convert import artifact_from_pb, plan_to_pb, role_from_pb, task_to_pb, task_type_from_pb, usage_to_pb
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, planner_pb2, planner_pb2_grpc
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.prompting import Turn
 
-_ROLES = {common_pb2.ROLE_USER: "user", common_pb2.ROLE_ASSISTANT: "assistant", common_pb2.ROLE_SYSTEM: "system"}
-
 
 def turns_from_pb(messages: list[common_pb2.Message]) -> list[Turn]:
-    return [Turn(_ROLES.get(m.role, "user"), m.content, tuple(artifact_from_pb(a) for a in m.attachments))
+    return [Turn(role_from_pb(m.role), m.content, tuple(artifact_from_pb(a) for a in m.attachments))
             for m in messages]
 
 

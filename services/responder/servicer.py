@@ -7,15 +7,12 @@ from collections.abc import AsyncIterator
 import grpc
 from google.protobuf import json_format
 
-from hugginggpt.convert import artifact_from_pb, plan_from_pb, usage_to_pb
+from hugginggpt.convert import artifact_from_pb, plan_from_pb, role_from_pb, task_state_from_pb, usage_to_pb
+from hugginggpt.domain import FINAL_STATES
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
 from services.responder.outcomes import Outcome, Result
 from services.responder.responding import Done, Responder, Turn
-
-_ROLES = {common_pb2.ROLE_USER: "user", common_pb2.ROLE_ASSISTANT: "assistant", common_pb2.ROLE_SYSTEM: "system"}
-_STATES = {executor_pb2.TASK_STATE_SUCCEEDED: "succeeded", executor_pb2.TASK_STATE_FAILED: "failed",
-           executor_pb2.TASK_STATE_SKIPPED: "skipped", executor_pb2.TASK_STATE_STARTED: "unfinished"}
 
 
 def result_from_pb(m: common_pb2.TaskResult) -> Result:
@@ -33,7 +30,8 @@ def result_from_pb(m: common_pb2.TaskResult) -> Result:
 
 
 def outcome_from_pb(e: executor_pb2.TaskEvent) -> Outcome:
-    state = _STATES.get(e.state, "unfinished")
+    final = task_state_from_pb(e.state)
+    state = str(final) if final in FINAL_STATES else "unfinished"  # a task that started and never ended
     reason = e.reason or ("it never reported an end" if state == "unfinished" else "")
     return Outcome(e.task_id, e.task_type, state, e.model_id, reason, result_from_pb(e.result))
 
@@ -44,7 +42,7 @@ class ResponderServicer(responder_pb2_grpc.ResponderServiceServicer):
 
     async def Respond(self, request: responder_pb2.RespondRequest,
                       context: grpc.aio.ServicerContext) -> AsyncIterator[responder_pb2.RespondResponse]:
-        turns = [Turn(_ROLES.get(m.role, "user"), m.content) for m in request.messages]
+        turns = [Turn(role_from_pb(m.role), m.content) for m in request.messages]
         outcomes = [outcome_from_pb(e) for e in request.results]
         async for item in self._responder.respond(turns, plan_from_pb(request.plan), outcomes,
                                                   timeout=remaining(context, 120.0)):

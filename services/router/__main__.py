@@ -8,13 +8,14 @@ import contextlib
 from hugginggpt import logs, tracing
 from hugginggpt.admission import concurrency_setting
 from hugginggpt.artifacts_s3 import open_artifact_store
+from hugginggpt.domain import InferenceMode
 from hugginggpt.server import ServerSpec, run
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
 from services.router.clients import ReplicaClients
 from services.router.config import RouterConfig
 from services.router.hosted import HostedInference
 from services.router.registry import Registry
-from services.router.routing import Mode, Router
+from services.router.routing import Router
 from services.router.servicer import RouterServicer
 
 
@@ -30,7 +31,7 @@ def _kubernetes_api() -> object:
 
 def hosted_backend(cfg: RouterConfig) -> HostedInference | None:
     """Hosted inference, with the artifact store it writes to, only where the deployment allows it."""
-    if cfg.mode is Mode.LOCAL or not cfg.hf_token:
+    if cfg.mode is InferenceMode.LOCAL or not cfg.hf_token:
         return None  # no store opened: a local-mode router touches no artifact (its pod mounts none)
     return HostedInference(cfg.hf_endpoint, cfg.hf_token,
                            open_artifact_store(root=cfg.artifact_dir, max_bytes=cfg.artifact_max_bytes))

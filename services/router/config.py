@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
+from hugginggpt.domain import InferenceMode
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
 from services.router.hosted import DEFAULT_ENDPOINT
-from services.router.routing import Mode
 
 _SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -25,7 +25,7 @@ class RouterConfig:
     default_max_in_flight: int
     max_attempts: int
     timeout_seconds: float
-    mode: Mode
+    mode: InferenceMode
     hf_token: str
     hf_endpoint: str
     artifact_dir: Path
@@ -42,7 +42,7 @@ class RouterConfig:
         # Without a token there is no hosted fallback, so local is the only honest default.
         mode_raw = env_str("HUGGINGGPT_INFERENCE_MODE", "hybrid" if token else "local", env).lower()
         try:
-            mode = Mode(mode_raw)
+            mode = InferenceMode(mode_raw)
         except ValueError:
             raise SettingsError(
                 "environment variable HUGGINGGPT_INFERENCE_MODE must be local, huggingface or hybrid, "

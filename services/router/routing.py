@@ -7,24 +7,17 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable
-from enum import StrEnum
 from typing import Protocol
 
 from hugginggpt.auth import check_mode
+from hugginggpt.convert import mode_from_pb
+from hugginggpt.domain import InferenceMode
 from hugginggpt.errors import DeadlineExceeded, NotFound, ResourceExhausted, Unavailable
 from hugginggpt.v1 import common_pb2, router_pb2
 from services.router import metrics
 from services.router.registry import ModelState, Registry, Replica, choose
 
 logger = logging.getLogger(__name__)
-
-
-class Mode(StrEnum):
-    """Where inferences may run, as in the paper."""
-
-    LOCAL = "local"
-    HUGGINGFACE = "huggingface"
-    HYBRID = "hybrid"
 
 
 class ReplicaGone(Exception):
@@ -56,7 +49,7 @@ class Router:
         registry: Registry,
         transport: ReplicaTransport,
         hosted: HostedBackend | None,
-        default_mode: Mode,
+        default_mode: InferenceMode,
         max_attempts: int = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -130,7 +123,7 @@ class Router:
         """Runs the inference where the mode allows; raises errors that name what to do."""
         deadline = self._clock() + timeout
         mode = self.resolve_mode(inference.mode)
-        if mode is Mode.HUGGINGFACE:
+        if mode is InferenceMode.HUGGINGFACE:
             return await self._run_hosted(inference, deadline, None)
         excluded: set[str] = set()
         refused: set[str] = set()
@@ -161,13 +154,9 @@ class Router:
             finally:
                 await self._release(replica)
 
-    def resolve_mode(self, value: int) -> Mode:
+    def resolve_mode(self, value: int) -> InferenceMode:
         """The requested mode; PermissionDenied when it would send data to hosted inference the deployment forbids."""
-        mode: Mode = {
-            common_pb2.INFERENCE_MODE_LOCAL: Mode.LOCAL,
-            common_pb2.INFERENCE_MODE_HUGGINGFACE: Mode.HUGGINGFACE,
-            common_pb2.INFERENCE_MODE_HYBRID: Mode.HYBRID,
-        }.get(value, self.default_mode)  # type: ignore[call-overload]
+        mode = mode_from_pb(value) or self.default_mode
         check_mode(mode.value, self.default_mode.value)
         return mode
 
@@ -244,12 +233,12 @@ class Router:
     # When no replica can take the inference.
 
     async def _nowhere(
-        self, inference: router_pb2.Inference, mode: Mode, deadline: float, refused: set[str]
+        self, inference: router_pb2.Inference, mode: InferenceMode, deadline: float, refused: set[str]
     ) -> router_pb2.InferenceOutcome:
         model = inference.model_id
         listing = self.registry.listing(model, inference.task_type)
         reason = "replica_failed" if listing else "not_deployed"
-        if mode is Mode.HYBRID and self.hosted_available:
+        if mode is InferenceMode.HYBRID and self.hosted_available:
             return await self._run_hosted(inference, deadline, reason)
         if listing and {r.replica_id for r in listing} <= refused:
             metrics.REJECTED.labels("busy").inc()
@@ -269,20 +258,20 @@ class Router:
             metrics.REJECTED.labels("replicas_failing").inc()
             raise Unavailable(
                 f"every replica serving {model} ({names}) failed or is suspect; retry shortly"
-                + ("" if mode is Mode.LOCAL else ", or enable hosted inference with HUGGINGGPT_HF_TOKEN")
+                + ("" if mode is InferenceMode.LOCAL else ", or enable hosted inference with HUGGINGGPT_HF_TOKEN")
             )
         deployed = ", ".join(self.registry.deployed_models()) or "none"
         metrics.REJECTED.labels("not_deployed").inc()
-        hint = "" if mode is not Mode.LOCAL else "; hosted inference is off in local mode"
+        hint = "" if mode is not InferenceMode.LOCAL else "; hosted inference is off in local mode"
         raise NotFound(
             f"model {model} ({inference.task_type or 'no task type'}) is not deployed on any replica; "
             f"deployed models: {deployed}{hint}"
         )
 
     async def _busy(
-        self, inference: router_pb2.Inference, mode: Mode, deadline: float
+        self, inference: router_pb2.Inference, mode: InferenceMode, deadline: float
     ) -> router_pb2.InferenceOutcome:
-        if mode is Mode.HYBRID and self.hosted_available:
+        if mode is InferenceMode.HYBRID and self.hosted_available:
             return await self._run_hosted(inference, deadline, "replicas_busy")
         listing = self.registry.capable(inference.model_id, inference.task_type)
         load = ", ".join(f"{r.replica_id} {r.in_flight}/{r.max_in_flight}" for r in listing)

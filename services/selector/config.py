@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
+from hugginggpt.domain import InferenceMode
 from hugginggpt.llm import LlmSettings
 from hugginggpt.settings import SettingsError, env_float, env_int, env_str
 from services.selector.catalog import BUNDLED_SNAPSHOT
-from services.selector.selection import Mode, Policy
+from services.selector.selection import Policy
 
 REFRESHED = Path(".hugginggpt/catalog/hf-models.jsonl")
 OFFLINE = Path(__file__).resolve().parents[2] / "hugginggpt" / "data" / "offline_models.json"
@@ -43,7 +44,7 @@ class SelectorConfig:
             raise SettingsError("HUGGINGGPT_SELECTOR_HOSTED must be auto, on or off")
         mode_raw = env_str("HUGGINGGPT_SELECTOR_DEFAULT_MODE", "hybrid", env).lower()
         try:
-            mode = Mode(mode_raw)
+            mode = InferenceMode(mode_raw)
         except ValueError:
             message = "HUGGINGGPT_SELECTOR_DEFAULT_MODE must be local, huggingface or hybrid"
             raise SettingsError(message) from None

@@ -7,10 +7,9 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Protocol
 
-from hugginggpt.domain import Candidate, Kind, Task, TaskTypeSpec
+from hugginggpt.domain import Candidate, InferenceMode, Kind, Task, TaskTypeSpec
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
 from services.selector.catalog import Catalog, CatalogModel, Site
@@ -19,14 +18,6 @@ from services.selector.prompting import Question, SelectionPrompt, schema
 from services.selector.ranking import Ranked, Ranker, build_query
 
 logger = logging.getLogger(__name__)
-
-
-class Mode(StrEnum):
-    """Where models may run, as in the paper."""
-
-    LOCAL = "local"
-    HUGGINGFACE = "huggingface"
-    HYBRID = "hybrid"
 
 
 class Completer(Protocol):
@@ -44,7 +35,7 @@ class Policy:
     margin: float = 0.08
     fallbacks: int = 4
     hosted: str = "auto"  # on | off | auto (= when the router reports hosted inference)
-    default_mode: Mode = Mode.HYBRID
+    default_mode: InferenceMode = InferenceMode.HYBRID
 
 
 @dataclass(frozen=True)
@@ -96,13 +87,13 @@ class Selector:
         spec = self._specs.get(task_type)
         return spec is None or any(k in (Kind.TEXT, Kind.AUDIO) for k in spec.inputs)
 
-    def _hosted_ok(self, mode: Mode, deployed: Deployments) -> bool:
-        if mode == Mode.LOCAL or self.policy.hosted == "off":
+    def _hosted_ok(self, mode: InferenceMode, deployed: Deployments) -> bool:
+        if mode == InferenceMode.LOCAL or self.policy.hosted == "off":
             return False
         return self.policy.hosted == "on" or deployed.hosted_available
 
-    def _runnable(self, task_type: str, mode: Mode, deployed: Deployments) -> list[tuple[CatalogModel, bool]]:
-        local_ok = mode != Mode.HUGGINGFACE
+    def _runnable(self, task_type: str, mode: InferenceMode, deployed: Deployments) -> list[tuple[CatalogModel, bool]]:
+        local_ok = mode != InferenceMode.HUGGINGFACE
         hosted_ok = self._hosted_ok(mode, deployed)
         found: list[tuple[CatalogModel, bool]] = []
         for model in self._catalog.for_task(task_type):
@@ -116,11 +107,11 @@ class Selector:
                                            site=Site.LOCAL), True))
         return found
 
-    def _missing(self, task: Task, mode: Mode, deployed: Deployments) -> TaskSelection:
+    def _missing(self, task: Task, mode: InferenceMode, deployed: Deployments) -> TaskSelection:
         """Why nothing can serve this type here, and what would (said to the user in the answer)."""
         if self._hosted_ok(mode, deployed):
             where, hosted_fix = "no local replica serves it and hosted inference has no model of that type", ""
-        elif mode == Mode.LOCAL:
+        elif mode == InferenceMode.LOCAL:
             where, hosted_fix = "no local replica serves it and this request allows local models only", (
                 ", or a hybrid or huggingface mode request to a deployment with hosted inference")
         elif self.policy.hosted == "off":
@@ -134,7 +125,7 @@ class Selector:
         reason = f"no model for {task.type} can run in this deployment: {where}{router}; {fix} would serve it"
         return TaskSelection(task.id, None, reason)
 
-    async def candidates(self, task_type: str, user_request: str, mode: Mode | None) -> list[Ranked]:
+    async def candidates(self, task_type: str, user_request: str, mode: InferenceMode | None) -> list[Ranked]:
         """Every runnable model of one task type, ranked for the request."""
         self._check_type(task_type)
         deployed = await self._deployments.get()
@@ -142,7 +133,7 @@ class Selector:
         runnable = self._runnable(task_type, mode or self.policy.default_mode, deployed)
         return await asyncio.to_thread(self._ranker.rank, query, runnable)
 
-    async def select(self, user_request: str, tasks: Sequence[Task], mode: Mode | None = None,
+    async def select(self, user_request: str, tasks: Sequence[Task], mode: InferenceMode | None = None,
                      defer_undecided: bool = False, timeout: float = 60.0,
                      ranking_only: bool = False) -> SelectOutcome:
         """A selection per task; the LLM is asked once about the open ones unless deferred or ranking_only."""

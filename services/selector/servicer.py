@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import grpc
 
-from hugginggpt.convert import candidate_to_pb, task_from_pb, usage_to_pb
+from hugginggpt.convert import candidate_to_pb, mode_from_pb, task_from_pb, usage_to_pb
+from hugginggpt.domain import Candidate, InferenceMode
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, selector_pb2, selector_pb2_grpc
-from services.selector.selection import Mode, Selector, TaskSelection
-
-_MODES: dict[int, Mode | None] = {
-    common_pb2.INFERENCE_MODE_UNSPECIFIED: None,
-    common_pb2.INFERENCE_MODE_LOCAL: Mode.LOCAL,
-    common_pb2.INFERENCE_MODE_HUGGINGFACE: Mode.HUGGINGFACE,
-    common_pb2.INFERENCE_MODE_HYBRID: Mode.HYBRID,
-}
+from services.selector.selection import Selector, TaskSelection
 
 
-def mode_from_pb(value: int) -> Mode | None:
-    if value not in _MODES:
+def requested_mode(value: int) -> InferenceMode | None:
+    """The request's mode (None: the policy's default); InvalidRequest for a value the contract does not define."""
+    if value not in common_pb2.InferenceMode.values():
         raise InvalidRequest(f"unknown inference mode {value}; use LOCAL, HUGGINGFACE or HYBRID")
-    return _MODES[value]
+    return mode_from_pb(value)
 
 
 def selection_to_pb(s: TaskSelection) -> common_pb2.Selection:
@@ -40,7 +35,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     async def Select(self, request: selector_pb2.SelectRequest,
                      context: grpc.aio.ServicerContext) -> selector_pb2.SelectResponse:
         outcome = await self._selector.select(
-            request.user_request, [task_from_pb(t) for t in request.tasks], mode_from_pb(request.mode),
+            request.user_request, [task_from_pb(t) for t in request.tasks], requested_mode(request.mode),
             defer_undecided=request.defer_undecided, timeout=remaining(context, 60.0),
             ranking_only=request.ranking_only,
         )
@@ -52,10 +47,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         if not request.task_type:
             raise InvalidRequest("task_type is required, for example 'image-classification'")
         ranked = await self._selector.candidates(request.task_type, request.user_request,
-                                                 mode_from_pb(request.mode))
+                                                 requested_mode(request.mode))
         return selector_pb2.ListCandidatesResponse(candidates=[
-            common_pb2.ModelCandidate(
-                model_id=r.model.id, score=r.score, description=r.model.description,
-                site=common_pb2.INFERENCE_SITE_LOCAL if r.local else common_pb2.INFERENCE_SITE_HOSTED)
-            for r in ranked
+            candidate_to_pb(Candidate(r.model.id, r.local, r.score, r.model.description)) for r in ranked
         ])

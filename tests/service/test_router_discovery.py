@@ -12,11 +12,12 @@ import pytest
 from aiohttp import web
 from kubernetes import client
 
+from hugginggpt.domain import InferenceMode
 from hugginggpt.v1 import replica_pb2, replica_pb2_grpc, router_pb2
 from services.router.clients import ReplicaClients
 from services.router.discovery import KubernetesDiscovery
 from services.router.registry import Registry
-from services.router.routing import Mode, Router
+from services.router.routing import Router
 
 SELECTOR = "app.kubernetes.io/component=model-replica"
 
@@ -113,7 +114,7 @@ async def test_ready_pods_join_and_deleted_or_unready_pods_leave(replicas: tuple
                 {"type": "DELETED", "object": pod("replica-a", port_a, True)}],
     )
     runner, api_port = await start_api(api)
-    router = Router(Registry(ttl_seconds=30), ReplicaClients(), None, Mode.LOCAL)
+    router = Router(Registry(ttl_seconds=30), ReplicaClients(), None, InferenceMode.LOCAL)
     config = client.Configuration(host=f"http://127.0.0.1:{api_port}")
     core = client.CoreV1Api(client.ApiClient(config))
     clients = ReplicaClients()
@@ -155,7 +156,7 @@ async def test_forbidden_watch_keeps_retrying_without_crashing() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    router = Router(Registry(ttl_seconds=30), ReplicaClients(), None, Mode.LOCAL)
+    router = Router(Registry(ttl_seconds=30), ReplicaClients(), None, InferenceMode.LOCAL)
     core = client.CoreV1Api(client.ApiClient(client.Configuration(host=f"http://127.0.0.1:{port}")))
     discovery = KubernetesDiscovery(router, ReplicaClients().list_models, core, "ml", SELECTOR, 50055, 4)
     task = asyncio.create_task(discovery.run())

@@ -17,13 +17,14 @@ from PIL import Image
 from prometheus_client import REGISTRY
 
 from hugginggpt.artifacts import ArtifactStore
+from hugginggpt.domain import InferenceMode
 from hugginggpt.rpc import channel
 from hugginggpt.server import ServerSpec, build_server
 from hugginggpt.v1 import common_pb2, router_pb2, router_pb2_grpc
 from services.router.clients import ReplicaClients
 from services.router.hosted import HostedInference
 from services.router.registry import Registry
-from services.router.routing import Mode, Router
+from services.router.routing import Router
 from services.router.servicer import RouterServicer
 
 TOKEN = "hf_test_token"
@@ -89,7 +90,7 @@ async def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     store = ArtifactStore(tmp_path / "artifacts", 1 << 20)
     hosted = HostedInference(f"http://127.0.0.1:{port}", TOKEN, store)
-    router = Router(Registry(ttl_seconds=30), ReplicaClients(), hosted, Mode.HYBRID)
+    router = Router(Registry(ttl_seconds=30), ReplicaClients(), hosted, InferenceMode.HYBRID)
     servicer = RouterServicer(router, 1.0, 4, 30)
     server, _health, grpc_port = build_server(ServerSpec(
         listen="127.0.0.1:0", service_names=["hugginggpt.v1.ModelRouterService"],

@@ -10,12 +10,13 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
+from hugginggpt.domain import InferenceMode
 from hugginggpt.rpc import channel
 from hugginggpt.server import ServerSpec, build_server
 from hugginggpt.v1 import common_pb2, replica_pb2, replica_pb2_grpc, router_pb2, router_pb2_grpc
 from services.router.clients import ReplicaClients
 from services.router.registry import Registry
-from services.router.routing import Mode, Router
+from services.router.routing import Router
 from services.router.servicer import RouterServicer
 
 
@@ -67,7 +68,7 @@ class Stack:
 @pytest.fixture
 async def stack() -> AsyncIterator[Stack]:
     clients = ReplicaClients()
-    router = Router(Registry(ttl_seconds=30), clients, None, Mode.LOCAL)
+    router = Router(Registry(ttl_seconds=30), clients, None, InferenceMode.LOCAL)
     servicer = RouterServicer(router, heartbeat_seconds=1.0, default_max_in_flight=4, timeout_seconds=30)
     spec = ServerSpec(
         listen="127.0.0.1:0",

@@ -13,12 +13,13 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from hugginggpt.askcli import Connection, ask
 from hugginggpt.auth import SERVICE_TOKEN_ENV, SERVICE_TOKEN_KEY
+from hugginggpt.domain import InferenceMode
 from hugginggpt.rpc import channel, outbound_metadata
 from hugginggpt.server import ServerSpec, build_server, set_serving
 from hugginggpt.v1 import common_pb2, gateway_pb2, router_pb2, router_pb2_grpc
 from services.router.clients import ReplicaClients
 from services.router.registry import Registry
-from services.router.routing import Mode, Router
+from services.router.routing import Router
 from services.router.servicer import RouterServicer
 
 SERVICE_TOKEN = "a-service-token-for-tests-0123456789"
@@ -30,7 +31,7 @@ ROUTER = "hugginggpt.v1.ModelRouterService"
 async def router() -> AsyncIterator[str]:
     """A real router server that requires the service token, as `python -m services.router` builds it."""
     clients = ReplicaClients()
-    core = Router(Registry(ttl_seconds=30), clients, None, Mode.LOCAL)
+    core = Router(Registry(ttl_seconds=30), clients, None, InferenceMode.LOCAL)
     servicer = RouterServicer(core, heartbeat_seconds=1.0, default_max_in_flight=4, timeout_seconds=30)
     spec = ServerSpec(listen="127.0.0.1:0", service_names=[ROUTER], service_token=SERVICE_TOKEN,
                       register=lambda s: router_pb2_grpc.add_ModelRouterServiceServicer_to_server(servicer, s))

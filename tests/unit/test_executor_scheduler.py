@@ -9,19 +9,17 @@ from typing import cast
 
 import pytest
 
-from hugginggpt.domain import Argument, Candidate, Choice, Task
+from hugginggpt.domain import Argument, Candidate, Choice, InferenceMode, Task, TaskState
 from hugginggpt.tasktypes import load_task_types
 from hugginggpt.v1 import common_pb2 as pb
 from services.executor.engine import Executor
 from services.executor.runtypes import (
     InferenceCall,
     InferenceReply,
-    Mode,
     PlanEnd,
     RunOptions,
     ScheduledItem,
     TaskEvent,
-    TaskState,
 )
 
 Behaviour = Callable[[InferenceCall], InferenceReply]
@@ -56,11 +54,11 @@ class ScriptedBackend:
         finally:
             self.in_flight -= 1
         self.spans[key] = (started, time.monotonic())
-        rescued = call.mode == Mode.HUGGINGFACE and call.model_id in self.hosted_ok
+        rescued = call.mode == InferenceMode.HUGGINGFACE and call.model_id in self.hosted_ok
         if call.model_id in self.failing and not rescued:
             raise RuntimeError(f"{call.model_id} exploded")
         result = self.results.get(call.model_id, pb.TaskResult(text=f"out of {call.model_id}"))
-        return InferenceReply(result, hosted=call.mode == Mode.HUGGINGFACE, inference_seconds=0.01)
+        return InferenceReply(result, hosted=call.mode == InferenceMode.HUGGINGFACE, inference_seconds=0.01)
 
 
 def item(task_id: int, deps: tuple[int, ...] = (), model: str = "", text: str = "", *,
@@ -80,7 +78,7 @@ def executor(backend: ScriptedBackend) -> Executor:
 
 
 async def run_all(backend: ScriptedBackend, items: list[ScheduledItem], **opts: object) -> list[TaskEvent]:
-    options = RunOptions(**{"mode": Mode.LOCAL, **opts})  # type: ignore[arg-type]
+    options = RunOptions(**{"mode": InferenceMode.LOCAL, **opts})  # type: ignore[arg-type]
     return [e async for e in executor(backend).execute(items, options)]
 
 
@@ -149,9 +147,9 @@ async def test_hybrid_mode_ends_with_the_hosted_endpoint() -> None:
     backend = ScriptedBackend()
     backend.failing.update({"a", "b"})
     backend.hosted_ok.add("a")
-    events = await run_all(backend, [item(1, model="a", fallbacks=("b",))], mode=Mode.HYBRID)
+    events = await run_all(backend, [item(1, model="a", fallbacks=("b",))], mode=InferenceMode.HYBRID)
     assert [(c.model_id, c.mode) for c in backend.calls] == [
-        ("a", Mode.HYBRID), ("b", Mode.HYBRID), ("a", Mode.HUGGINGFACE)]
+        ("a", InferenceMode.HYBRID), ("b", InferenceMode.HYBRID), ("a", InferenceMode.HUGGINGFACE)]
     final = finals(events)[1]
     assert final.state == TaskState.SUCCEEDED and final.hosted and final.attempts == 3
 
@@ -159,8 +157,8 @@ async def test_hybrid_mode_ends_with_the_hosted_endpoint() -> None:
 async def test_local_mode_never_goes_hosted_and_reports_every_failure() -> None:
     backend = ScriptedBackend()
     backend.failing.update({"a", "b"})
-    events = await run_all(backend, [item(1, model="a", fallbacks=("b",))], mode=Mode.LOCAL)
-    assert all(c.mode == Mode.LOCAL for c in backend.calls) and len(backend.calls) == 2
+    events = await run_all(backend, [item(1, model="a", fallbacks=("b",))], mode=InferenceMode.LOCAL)
+    assert all(c.mode == InferenceMode.LOCAL for c in backend.calls) and len(backend.calls) == 2
     final = finals(events)[1]
     assert final.state == TaskState.FAILED and final.attempts == 2
     assert "a: a exploded" in final.reason and "b: b exploded" in final.reason
@@ -191,7 +189,8 @@ async def test_cancelling_the_request_cancels_running_tasks() -> None:
     backend = ScriptedBackend()
     backend.delays["slow"] = 10
     items = [item(1, model="slow"), item(2, model="slow")]
-    stream = cast(AsyncGenerator[TaskEvent, None], executor(backend).execute(items, RunOptions(mode=Mode.LOCAL)))
+    stream = cast(AsyncGenerator[TaskEvent, None],
+                  executor(backend).execute(items, RunOptions(mode=InferenceMode.LOCAL)))
     first = await anext(stream)
     assert first.state == TaskState.STARTED
     await asyncio.sleep(0.05)
@@ -210,7 +209,7 @@ async def _feed(parts: list[ScheduledItem | PlanEnd | float]) -> AsyncIterator[S
 async def test_streamed_tasks_may_arrive_before_their_dependencies() -> None:
     backend = ScriptedBackend(delay=0.05)
     parts: list[ScheduledItem | PlanEnd | float] = [item(3, (1, 2)), item(2, (1,)), 0.2, item(1), PlanEnd(3)]
-    events = [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=Mode.LOCAL))]
+    events = [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=InferenceMode.LOCAL))]
     order = [e.task_id for e in events if e.state == TaskState.STARTED]
     assert order == [1, 2, 3]
     assert all(e.state == TaskState.SUCCEEDED for e in finals(events).values())
@@ -219,14 +218,14 @@ async def test_streamed_tasks_may_arrive_before_their_dependencies() -> None:
 async def test_streamed_task_starts_before_the_plan_is_complete() -> None:
     backend = ScriptedBackend(delay=0.01)
     parts: list[ScheduledItem | PlanEnd | float] = [item(1), 0.5, item(2), PlanEnd(2)]
-    events = [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=Mode.LOCAL))]
+    events = [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=InferenceMode.LOCAL))]
     assert finals(events)[1].at_seconds < 0.3, "task 1 must not wait for the rest of the plan"
 
 
 async def test_dependencies_that_never_arrive_fail_at_plan_complete() -> None:
     backend = ScriptedBackend()
     parts: list[ScheduledItem | PlanEnd | float] = [item(1), item(3, (9,)), item(4, (3,)), PlanEnd(3)]
-    events = [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=Mode.LOCAL))]
+    events = [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=InferenceMode.LOCAL))]
     final = finals(events)
     assert final[3].state == TaskState.FAILED and "[9]" in final[3].reason and "never" in final[3].reason
     assert final[4].state == TaskState.SKIPPED and final[1].state == TaskState.SUCCEEDED
@@ -236,7 +235,7 @@ async def test_streamed_cycle_is_refused_when_it_closes() -> None:
     backend = ScriptedBackend()
     parts: list[ScheduledItem | PlanEnd | float] = [item(1, (2,)), item(2, (1,)), PlanEnd(2)]
     with pytest.raises(Exception, match="cycle"):
-        [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=Mode.LOCAL))]
+        [e async for e in executor(backend).execute_stream(_feed(parts), RunOptions(mode=InferenceMode.LOCAL))]
     assert backend.calls == []
 
 

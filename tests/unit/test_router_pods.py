@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
+from hugginggpt.domain import InferenceMode
 from hugginggpt.v1 import replica_pb2, router_pb2
 from services.router.discovery import KubernetesDiscovery, pod_address, pod_ready
 from services.router.registry import Registry
-from services.router.routing import Mode, ReplicaGone, Router
+from services.router.routing import ReplicaGone, Router
 
 
 def make_pod(name: str = "replica-0", ready: bool = True, ip: str = "10.0.0.7", phase: str = "Running",
@@ -55,7 +56,7 @@ class Probe:
 
 
 async def test_events_add_ready_pods_and_drop_unready_or_deleted_ones() -> None:
-    router = Router(Registry(ttl_seconds=30), None, None, Mode.LOCAL)  # type: ignore[arg-type]
+    router = Router(Registry(ttl_seconds=30), None, None, InferenceMode.LOCAL)  # type: ignore[arg-type]
     probe = Probe()
     discovery = KubernetesDiscovery(router, probe, None, "ml", "app=r", 50055, 4)  # type: ignore[arg-type]
     await discovery.handle("ADDED", make_pod("a", ip="10.0.0.1"))

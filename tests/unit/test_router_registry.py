@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from hugginggpt.domain import InferenceMode
 from hugginggpt.settings import SettingsError
 from services.router.config import RouterConfig
 from services.router.registry import ANY_MODEL, ModelState, Registry, choose
-from services.router.routing import Mode
 
 
 class Clock:
@@ -90,9 +90,9 @@ def test_choose_takes_least_loaded_when_nobody_holds_the_model() -> None:
 
 
 def test_config_defaults_to_local_without_a_token_and_hybrid_with_one() -> None:
-    assert RouterConfig.from_env({}).mode is Mode.LOCAL
-    assert RouterConfig.from_env({"HUGGINGGPT_HF_TOKEN": "hf_x"}).mode is Mode.HYBRID
-    assert RouterConfig.from_env({"HUGGINGGPT_INFERENCE_MODE": "HuggingFace"}).mode is Mode.HUGGINGFACE
+    assert RouterConfig.from_env({}).mode is InferenceMode.LOCAL
+    assert RouterConfig.from_env({"HUGGINGGPT_HF_TOKEN": "hf_x"}).mode is InferenceMode.HYBRID
+    assert RouterConfig.from_env({"HUGGINGGPT_INFERENCE_MODE": "HuggingFace"}).mode is InferenceMode.HUGGINGFACE
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ import asyncio
 
 import pytest
 
+from hugginggpt.domain import InferenceMode
 from hugginggpt.errors import NotFound, ResourceExhausted, Unavailable
 from hugginggpt.v1 import common_pb2, router_pb2
 from services.router.registry import ModelState, Registry
-from services.router.routing import Mode, ReplicaBusy, ReplicaGone, Router
+from services.router.routing import ReplicaBusy, ReplicaGone, Router
 
 
 class Transport:
@@ -50,8 +51,8 @@ def inference(model: str = "m", mode: int = 0) -> router_pb2.Inference:
     return router_pb2.Inference(model_id=model, task_type="text-classification", mode=mode)  # type: ignore[arg-type]
 
 
-async def make(mode: Mode = Mode.LOCAL, hosted: Hosted | None = None, replicas: int = 2, max_in_flight: int = 4,
-               loaded_on: str = "") -> tuple[Router, Transport]:
+async def make(mode: InferenceMode = InferenceMode.LOCAL, hosted: Hosted | None = None, replicas: int = 2,
+               max_in_flight: int = 4, loaded_on: str = "") -> tuple[Router, Transport]:
     transport = Transport()
     router = Router(Registry(ttl_seconds=30), transport, hosted, mode)
     for n in range(replicas):
@@ -151,7 +152,7 @@ async def test_no_replica_at_all_is_unavailable_with_a_remedy() -> None:
 
 async def test_hybrid_falls_back_to_hosted_for_models_not_deployed() -> None:
     hosted = Hosted()
-    router, transport = await make(Mode.HYBRID, hosted)
+    router, transport = await make(InferenceMode.HYBRID, hosted)
     outcome = await router.infer(inference("hub/only"), 5)
     assert outcome.site == common_pb2.INFERENCE_SITE_HOSTED
     assert hosted.calls == 1 and transport.calls == []
@@ -159,14 +160,14 @@ async def test_hybrid_falls_back_to_hosted_for_models_not_deployed() -> None:
 
 async def test_hybrid_prefers_local_replicas() -> None:
     hosted = Hosted()
-    router, transport = await make(Mode.HYBRID, hosted)
+    router, transport = await make(InferenceMode.HYBRID, hosted)
     outcome = await router.infer(inference(), 5)
     assert outcome.site == common_pb2.INFERENCE_SITE_LOCAL and hosted.calls == 0
 
 
 async def test_hybrid_goes_hosted_when_local_replicas_die() -> None:
     hosted = Hosted()
-    router, transport = await make(Mode.HYBRID, hosted, replicas=1)
+    router, transport = await make(InferenceMode.HYBRID, hosted, replicas=1)
     transport.fail = {"r0": ReplicaGone("reset")}
     outcome = await router.infer(inference(), 5)
     assert outcome.site == common_pb2.INFERENCE_SITE_HOSTED
@@ -174,7 +175,7 @@ async def test_hybrid_goes_hosted_when_local_replicas_die() -> None:
 
 async def test_request_mode_overrides_the_default() -> None:
     hosted = Hosted()
-    router, transport = await make(Mode.HYBRID, hosted)
+    router, transport = await make(InferenceMode.HYBRID, hosted)
     outcome = await router.infer(inference(mode=common_pb2.INFERENCE_MODE_HUGGINGFACE), 5)
     assert outcome.site == common_pb2.INFERENCE_SITE_HOSTED and transport.calls == []
     with pytest.raises(NotFound):
@@ -183,7 +184,7 @@ async def test_request_mode_overrides_the_default() -> None:
 
 
 async def test_huggingface_mode_without_a_token_says_how_to_configure_it() -> None:
-    router, _ = await make(Mode.HUGGINGFACE, Hosted(available=False))
+    router, _ = await make(InferenceMode.HUGGINGFACE, Hosted(available=False))
     with pytest.raises(Unavailable, match="HUGGINGGPT_HF_TOKEN"):
         await router.infer(inference(), 5)
 

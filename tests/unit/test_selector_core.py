@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hugginggpt.domain import Argument, Task
+from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.llm import Usage
 from hugginggpt.tasktypes import load_task_types
@@ -16,7 +16,7 @@ from services.selector.catalog import BUNDLED_SNAPSHOT, Catalog, CatalogModel, S
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
-from services.selector.selection import Mode, Policy, Selector
+from services.selector.selection import Policy, Selector
 
 
 class WordEmbedder:
@@ -110,7 +110,7 @@ async def test_garbage_llm_answer_falls_back_to_top_ranked() -> None:
 async def test_task_without_runnable_model_is_marked_not_failed() -> None:
     local_only = Policy(hosted="off")
     out = await _selector(ScriptedLlm("{}"), Deployments({"c/asr": frozenset()}), local_only).select(
-        "x", [_task(1, "text-classification"), _task(2, "automatic-speech-recognition")], Mode.LOCAL)
+        "x", [_task(1, "text-classification"), _task(2, "automatic-speech-recognition")], InferenceMode.LOCAL)
     missing, asr = out.selections
     assert missing.chosen is None and "no model for text-classification can run" in missing.reason
     assert "allows local models only" in missing.reason and "would serve it" in missing.reason

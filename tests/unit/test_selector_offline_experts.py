@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hugginggpt.domain import Argument, Task
+from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import Unavailable
 from hugginggpt.tasktypes import load_task_types
@@ -13,7 +13,7 @@ from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
-from services.selector.selection import Mode, Policy, Selector
+from services.selector.selection import Policy, Selector
 
 DETECTOR = "vladmandic/mb3-centernet-coco"
 FACES = {"opencv/haarcascade-frontalface", "google/mediapipe-face-detection"}
@@ -33,13 +33,13 @@ def selector() -> Selector:
     async def fetch() -> Deployments:
         return deployed
 
-    policy = Policy(hosted="off", default_mode=Mode.LOCAL)
+    policy = Policy(hosted="off", default_mode=InferenceMode.LOCAL)
     return Selector(catalog, Ranker(MiniLm()), DeploymentCache(fetch, deployed), _NoLlm(), load_task_types(), policy)
 
 
 async def _chosen(selector: Selector, request: str, task_type: str, literal: str = "") -> str:
     args = (Argument("text", literal=literal),) if literal else (Argument("image", resource_uri="example"),)
-    outcome = await selector.select(request, [Task(1, task_type, (), args)], Mode.LOCAL, ranking_only=True)
+    outcome = await selector.select(request, [Task(1, task_type, (), args)], InferenceMode.LOCAL, ranking_only=True)
     chosen = outcome.selections[0].chosen
     assert chosen is not None, outcome.selections[0].reason
     return chosen.model_id

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hugginggpt.domain import Argument, Task
+from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import Unavailable
 from hugginggpt.tasktypes import load_task_types
@@ -14,7 +14,7 @@ from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
-from services.selector.selection import Mode, Policy, Selector
+from services.selector.selection import Policy, Selector
 
 # (request, task type, literal text argument, acceptable model ids)
 CASES: list[tuple[str, str, str, set[str]]] = [
@@ -102,7 +102,7 @@ class _NoLlm:
 def selector() -> Selector:
     catalog = load_catalog(BUNDLED_SNAPSHOT, OFFLINE)
     deployments = DeploymentCache(_no_deployments, Deployments(reachable=False))
-    policy = Policy(hosted="on", default_mode=Mode.HUGGINGFACE)
+    policy = Policy(hosted="on", default_mode=InferenceMode.HUGGINGFACE)
     return Selector(catalog, Ranker(MiniLm()), deployments, _NoLlm(), load_task_types(), policy)
 
 
@@ -115,7 +115,7 @@ async def test_thirty_requests_choose_the_obvious_model(selector: Selector) -> N
     wrong = []
     for request, task_type, literal, right in CASES:
         args = (Argument("text", literal=literal),) if literal else (Argument("audio", resource_uri="example"),)
-        outcome = await selector.select(request, [Task(1, task_type, (), args)], Mode.HUGGINGFACE)
+        outcome = await selector.select(request, [Task(1, task_type, (), args)], InferenceMode.HUGGINGFACE)
         chosen = outcome.selections[0].chosen
         assert chosen is not None
         if chosen.model_id not in right:

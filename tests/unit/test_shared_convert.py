@@ -1,0 +1,45 @@
+"""The one proto <-> domain translation: every enum value has one meaning on both sides."""
+
+from __future__ import annotations
+
+import pytest
+
+from hugginggpt.convert import (
+    mode_from_pb,
+    mode_to_pb,
+    role_from_pb,
+    role_to_pb,
+    task_state_from_pb,
+    task_state_to_pb,
+)
+from hugginggpt.domain import InferenceMode, TaskState
+from hugginggpt.v1 import common_pb2 as pb
+from hugginggpt.v1 import executor_pb2 as epb
+
+
+@pytest.mark.parametrize("mode", list(InferenceMode))
+def test_every_mode_survives_the_wire(mode: InferenceMode) -> None:
+    assert mode_from_pb(mode_to_pb(mode)) is mode
+    assert pb.InferenceMode.Name(mode_to_pb(mode)) == f"INFERENCE_MODE_{mode.name}"
+
+
+def test_an_unset_or_unknown_mode_leaves_the_choice_to_the_deployment() -> None:
+    assert mode_from_pb(pb.INFERENCE_MODE_UNSPECIFIED) is None
+    assert mode_from_pb(99) is None
+
+
+@pytest.mark.parametrize("state", list(TaskState))
+def test_every_task_state_survives_the_wire(state: TaskState) -> None:
+    assert task_state_from_pb(task_state_to_pb(state)) is state
+    assert epb.TaskState.Name(task_state_to_pb(state)) == f"TASK_STATE_{state.name}"
+    assert task_state_from_pb(epb.TASK_STATE_UNSPECIFIED) is None
+
+
+@pytest.mark.parametrize("role", ["user", "assistant", "system"])
+def test_every_role_survives_the_wire(role: str) -> None:
+    assert role_from_pb(role_to_pb(role)) == role
+
+
+def test_an_unknown_role_is_the_users() -> None:
+    assert role_to_pb("tool") == pb.ROLE_USER
+    assert role_from_pb(pb.ROLE_UNSPECIFIED) == "user"
