@@ -21,8 +21,9 @@ import sys
 import tempfile
 import time
 
+from traffic import Tally, request, turns_lost, user  # benchmarks/traffic.py, next to this script
+
 from hugginggpt.launcher import Proc, Stack, StackSettings
-from hugginggpt.testing.traffic import Tally, request, turns_lost, user
 
 STAGES = ("replica", "router", "executor", "planner", "selector", "responder", "gateway", "llm")
 UNCLEAR = {"UNKNOWN", "INTERNAL", "ENDED_WITHOUT_ANSWER"}

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 import grpc
+from traffic import Tally, turns_lost, user  # benchmarks/traffic.py, next to this script
 
 from hugginggpt.launcher import SERVICES, Stack, StackSettings, stack_env
-from hugginggpt.testing.traffic import Tally, turns_lost, user
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:

@@ -33,7 +33,7 @@ from playwright.async_api import async_playwright  # noqa: E402
 
 from gateway.client import GatewayClient  # noqa: E402
 from hugginggpt.launcher import Stack, StackSettings  # noqa: E402
-from hugginggpt.testing.fake_llm import FakeLlm, rule_replier  # noqa: E402
+from tests.doubles.fake_llm import FakeLlm, rule_replier  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -20,8 +20,9 @@ from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder
 from services.planner.servicer import PlannerServicer
 from services.planner.templates import load_demo_lines
-from services.planner.testing import HashEmbedder, ScriptedLlm
 from services.planner.tokens import EstimatingCounter
+from tests.doubles.embedder import HashEmbedder
+from tests.doubles.llm import ScriptedLlm
 
 GOOD = {"tasks": [
     {"task": "image-to-text", "id": 0, "dep": [], "args": {"image": "invoice_text.png"}},

@@ -15,8 +15,8 @@ from hugginggpt.embedded import server_command
 from hugginggpt.errors import InvalidRequest, Unavailable
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.server import ServerSpec, build_server, set_serving
-from hugginggpt.testing.fake_llm import FakeLlm
 from hugginggpt.v1 import responder_pb2, responder_pb2_grpc
+from tests.doubles.fake_llm import FakeLlm
 
 
 class Failing(responder_pb2_grpc.ResponderServiceServicer):

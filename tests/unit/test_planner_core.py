@@ -13,8 +13,9 @@ from services.planner.demos import Demo, DemoBank
 from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder, Turn
 from services.planner.templates import load_demo_lines
-from services.planner.testing import DownLlm, HashEmbedder, ScriptedLlm
 from services.planner.tokens import EstimatingCounter
+from tests.doubles.embedder import HashEmbedder
+from tests.doubles.llm import DownLlm, ScriptedLlm
 
 INVOICE = Artifact("artifact://t1/invoice_text.png", "invoice_text.png", "image/png", 10, Kind.IMAGE)
 SPEECH = Artifact("artifact://t2/speech_fox.wav", "speech_fox.wav", "audio/wav", 10, Kind.AUDIO)

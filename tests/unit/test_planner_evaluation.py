@@ -16,8 +16,9 @@ from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder, plan_schema
 from services.planner.salvage import salvage
 from services.planner.templates import load_demo_lines
-from services.planner.testing import HashEmbedder, ScriptedLlm
 from services.planner.tokens import EstimatingCounter
+from tests.doubles.embedder import HashEmbedder
+from tests.doubles.llm import ScriptedLlm
 
 TOOLS = {"nodes": [
     {"id": "Image-to-Text", "desc": "Image to text.", "input-type": ["image"], "output-type": ["text"]},

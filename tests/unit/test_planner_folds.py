@@ -14,7 +14,7 @@ from services.planner.evaluation import main
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.intents import IntentBank
 from services.planner.metrics import Scores
-from services.planner.testing import HashEmbedder
+from tests.doubles.embedder import HashEmbedder
 
 PHRASES = {
     "summarization": ["summarize this article", "give me a short summary of the text"],

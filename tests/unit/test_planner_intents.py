@@ -17,8 +17,9 @@ from services.planner.intents import IntentBank, split_clauses
 from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder, Turn
 from services.planner.templates import load_demo_lines
-from services.planner.testing import HashEmbedder, ScriptedLlm
 from services.planner.tokens import EstimatingCounter
+from tests.doubles.embedder import HashEmbedder
+from tests.doubles.llm import ScriptedLlm
 
 PHRASES = {
     "translation": ["translate this sentence into french", "translate the text into german"],

@@ -10,8 +10,8 @@ from hugginggpt.tasktypes import load_task_types
 from services.planner.demos import Demo, DemoBank
 from services.planner.prompting import Budget, PromptBuilder, Turn
 from services.planner.templates import Template, TemplateError, load_demo_lines
-from services.planner.testing import HashEmbedder
 from services.planner.tokens import EstimatingCounter
+from tests.doubles.embedder import HashEmbedder
 
 IMAGE_EDITING = TaskTypeSpec("image-editing", "Edits an image as a text says.", (Kind.TEXT, Kind.IMAGE), (Kind.IMAGE,))
 

@@ -12,7 +12,6 @@ import pytest
 
 from services.planner.generation import Graph, done_ids, generate_one, sample_subgraph, user_files
 from services.planner.intents import NONE, IntentBank
-from services.planner.testing import HashEmbedder, ScriptedLlm
 from services.planner.typefinder import (
     build_finders,
     fit_softmax,
@@ -20,6 +19,8 @@ from services.planner.typefinder import (
     phrase_examples,
     train_scorer,
 )
+from tests.doubles.embedder import HashEmbedder
+from tests.doubles.llm import ScriptedLlm
 
 RAW: dict[str, Any] = {"types": {"summarization": ["summarize this article", "give me a short summary of the text"],
                  "translation": ["translate this sentence into french", "translate the text into german"]},

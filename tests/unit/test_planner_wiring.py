@@ -12,9 +12,10 @@ from services.planner.intents import Proposal
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.prompting import Budget, PromptBuilder, Turn
 from services.planner.templates import load_demo_lines
-from services.planner.testing import HashEmbedder, ScriptedLlm
 from services.planner.tokens import EstimatingCounter
 from services.planner.wiring import wire
+from tests.doubles.embedder import HashEmbedder
+from tests.doubles.llm import ScriptedLlm
 
 TYPES = load_task_types()
 INVOICE = Artifact("artifact://t1/invoice.png", "invoice.png", "image/png", 10, Kind.IMAGE)

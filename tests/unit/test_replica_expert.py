@@ -10,27 +10,16 @@ import pytest
 
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.errors import InvalidRequest, ModelFailed, NotFound, Unavailable
-from hugginggpt.llm import Usage
 from services.replica.backends import backend_for
 from services.replica.backends.base import BackendContext
 from services.replica.results import Input, Request, Result
+from tests.doubles.llm import ScriptedLlm
 
 EXPERT = "hugginggpt/llm-expert"
 
 
-class ScriptedLlm:
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.calls: list[dict[str, Any]] = []
-
-    async def complete(self, messages: list[dict[str, str]], usage: Usage, **kwargs: Any) -> str:
-        self.calls.append({"messages": messages, **kwargs})
-        usage.prompt_tokens += 10
-        return self.answer
-
-
 def _expert(tmp_path: Path, answer: str) -> tuple[Any, ScriptedLlm]:
-    llm = ScriptedLlm(answer)
+    llm = ScriptedLlm([answer])
     ctx = BackendContext(ArtifactStore(tmp_path, 1 << 20), llm=llm)
     return backend_for("llm").load(EXPERT, "question-answering", ctx), llm
 
@@ -158,7 +147,7 @@ def test_transformers_path_refuses_directories_outside_its_roots(tmp_path: Path,
 
 
 def test_document_question_answering_answers_from_the_text_tesseract_reads(tmp_path: Path, media: Path) -> None:
-    llm = ScriptedLlm("$42.50")
+    llm = ScriptedLlm(["$42.50"])
     ctx = BackendContext(ArtifactStore(tmp_path, 1 << 22), llm=llm)
     handle = backend_for("llm").load(EXPERT, "document-question-answering", ctx)
     uri = ctx.store.put_bytes("invoice_text.png", (media / "invoice_text.png").read_bytes()).uri
@@ -170,7 +159,7 @@ def test_document_question_answering_answers_from_the_text_tesseract_reads(tmp_p
 
 
 def test_document_question_answering_bad_inputs(tmp_path: Path) -> None:
-    ctx = BackendContext(ArtifactStore(tmp_path, 1 << 22), llm=ScriptedLlm("x"))
+    ctx = BackendContext(ArtifactStore(tmp_path, 1 << 22), llm=ScriptedLlm(["x"]))
     handle = backend_for("llm").load(EXPERT, "document-question-answering", ctx)
     blank = ctx.store.put_bytes("blank.png", _png(64, 64)).uri
     not_image = ctx.store.put_bytes("notes.png", b"not an image").uri

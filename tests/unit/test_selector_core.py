@@ -10,13 +10,13 @@ import pytest
 
 from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.errors import InvalidRequest
-from hugginggpt.llm import Usage
 from hugginggpt.tasktypes import load_task_types
 from services.selector.catalog import BUNDLED_SNAPSHOT, Catalog, CatalogModel, Site, load_catalog
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
 from services.selector.selection import Policy, Selector
+from tests.doubles.llm import ScriptedLlm
 
 
 class WordEmbedder:
@@ -35,16 +35,6 @@ class WordEmbedder:
             n = math.sqrt(sum(x * x for x in v)) or 1.0
             out.append([x / n for x in v])
         return out
-
-
-class ScriptedLlm:
-    def __init__(self, answer: dict | str) -> None:
-        self.answer, self.calls = answer, []
-
-    async def complete(self, messages, usage: Usage, *, schema=None, max_tokens=512, timeout=None) -> str:
-        self.calls.append((messages, schema))
-        usage.calls += 1
-        return self.answer if isinstance(self.answer, str) else json.dumps(self.answer)
 
 
 def _models() -> list[CatalogModel]:
@@ -69,13 +59,13 @@ def _task(i: int, kind: str) -> Task:
 
 
 async def test_all_undecided_tasks_go_to_one_llm_call_and_choices_are_checked() -> None:
-    llm = ScriptedLlm({"task_1": {"model": "b/cls-two", "reason": "fits"},
-                       "task_2": {"model": "not/a-candidate", "reason": "?"}})
+    llm = ScriptedLlm([json.dumps({"task_1": {"model": "b/cls-two", "reason": "fits"},
+                                   "task_2": {"model": "not/a-candidate", "reason": "?"}})])
     out = await _selector(llm).select("classify", [_task(1, "text-classification"),
                                                   _task(2, "text-classification"),
                                                   _task(3, "automatic-speech-recognition")])
     assert len(llm.calls) == 1 and out.usage.calls == 1
-    schema = llm.calls[0][1]
+    schema = llm.calls[0]["schema"]
     assert schema["properties"]["task_1"]["properties"]["model"]["enum"] == ["a/cls-one", "b/cls-two"]
     first, second, third = out.selections
     assert first.chosen.model_id == "b/cls-two" and "LLM" in first.reason
@@ -85,7 +75,7 @@ async def test_all_undecided_tasks_go_to_one_llm_call_and_choices_are_checked() 
 
 
 async def test_no_llm_call_when_ranking_decides_or_undecided_are_deferred() -> None:
-    llm = ScriptedLlm("{}")
+    llm = ScriptedLlm(["{}"])
     out = await _selector(llm).select("x", [_task(3, "automatic-speech-recognition")])
     assert not llm.calls and out.selections[0].chosen.model_id == "c/asr"
     out = await _selector(llm).select("x", [_task(1, "text-classification")], defer_undecided=True)
@@ -93,7 +83,7 @@ async def test_no_llm_call_when_ranking_decides_or_undecided_are_deferred() -> N
 
 
 async def test_ranking_only_decides_open_tasks_without_the_llm() -> None:
-    llm = ScriptedLlm({"task_1": {"model": "b/cls-two", "reason": "fits"}})
+    llm = ScriptedLlm([json.dumps({"task_1": {"model": "b/cls-two", "reason": "fits"}})])
     out = await _selector(llm).select("classify", [_task(1, "text-classification")], ranking_only=True)
     assert not llm.calls and out.usage.calls == 0
     chosen = out.selections[0]
@@ -103,13 +93,13 @@ async def test_ranking_only_decides_open_tasks_without_the_llm() -> None:
 
 
 async def test_garbage_llm_answer_falls_back_to_top_ranked() -> None:
-    out = await _selector(ScriptedLlm("not json")).select("x", [_task(1, "text-classification")])
+    out = await _selector(ScriptedLlm(["not json"])).select("x", [_task(1, "text-classification")])
     assert out.selections[0].chosen is not None and "not valid JSON" in out.selections[0].reason
 
 
 async def test_task_without_runnable_model_is_marked_not_failed() -> None:
     local_only = Policy(hosted="off")
-    out = await _selector(ScriptedLlm("{}"), Deployments({"c/asr": frozenset()}), local_only).select(
+    out = await _selector(ScriptedLlm(["{}"]), Deployments({"c/asr": frozenset()}), local_only).select(
         "x", [_task(1, "text-classification"), _task(2, "automatic-speech-recognition")], InferenceMode.LOCAL)
     missing, asr = out.selections
     assert missing.chosen is None and "no model for text-classification can run" in missing.reason
@@ -120,7 +110,7 @@ async def test_task_without_runnable_model_is_marked_not_failed() -> None:
 @pytest.mark.parametrize("tasks", [[], [_task(1, "no-such-task")], [_task(1, "translation"), _task(1, "translation")]])
 async def test_bad_input_is_rejected(tasks) -> None:
     with pytest.raises(InvalidRequest):
-        await _selector(ScriptedLlm("{}")).select("x", tasks)
+        await _selector(ScriptedLlm(["{}"])).select("x", tasks)
 
 
 async def test_unreachable_router_falls_back_to_offline_models() -> None:
@@ -153,7 +143,7 @@ def test_bad_extra_file_is_reported(tmp_path: Path) -> None:
 
 
 async def test_a_single_candidate_is_chosen_without_embedding_the_request() -> None:
-    selector = _selector(ScriptedLlm("{}"))
+    selector = _selector(ScriptedLlm(["{}"]))
     out = await selector.select("transcribe this", [_task(3, "automatic-speech-recognition")])
     assert out.selections[0].chosen.model_id == "c/asr" and "only runnable" in out.selections[0].reason
     assert selector._ranker._embedder.seen == []  # type: ignore[attr-defined]

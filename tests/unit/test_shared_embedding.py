@@ -66,7 +66,7 @@ def test_a_prebuilt_export_is_used_when_the_cache_has_none(monkeypatch: pytest.M
 
 def test_recent_embeddings_embed_each_new_text_once_and_forget_the_oldest() -> None:
     from hugginggpt.embedding import RecentEmbeddings
-    from services.planner.testing import HashEmbedder
+    from tests.doubles.embedder import HashEmbedder
 
     class Counting(HashEmbedder):
         def __init__(self) -> None:

@@ -2,7 +2,7 @@
 
 Rules map a substring of the prompt to a reply; the first rule whose key occurs in the prompt answers, "" is the
 default. Streaming (SSE) and usage are supported. Run standalone:
-`python -m hugginggpt.testing.fake_llm --port 9999 --rules rules.json`.
+`python -m tests.doubles.fake_llm --port 9999 --rules rules.json`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import grpc
 from gateway.client import GatewayClient
 from hugginggpt.v1 import common_pb2
 
-MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
+MEDIA = Path(__file__).resolve().parents[1] / "examples" / "media"
 # A mix of what users ask: conversation, speech, a document, entities in text, an image.
 MIX: list[tuple[str, tuple[Path, ...]]] = [
     ("Say hello in one short sentence.", ()),

@@ -1,1 +1,0 @@
-"""Test doubles shared by tests and benchmarks (never used by the services themselves)."""
