@@ -121,9 +121,9 @@ class Stack:
             self.start("router", ["-m", "services.router"], {"HUGGINGGPT_ROUTER_LISTEN": router,
                                                               "HUGGINGGPT_ROUTER_HEARTBEAT_SECONDS": "1",
                                                               "HUGGINGGPT_ROUTER_REPLICA_TTL_SECONDS": "5"})
-            self.start("replica", ["-m", "services.replica"], {
+            self.start("replica", ["-m", "tests.doubles.sleep_model"], {  # the real replica, plus the model
                 "HUGGINGGPT_REPLICA_LISTEN": replica, "HUGGINGGPT_ROUTER_ADDRESS": router,
-                "HUGGINGGPT_REPLICA_DEBUG_MODELS": "1", "HUGGINGGPT_REPLICA_PRELOAD": MODEL})
+                "HUGGINGGPT_REPLICA_PRELOAD": MODEL})
         else:
             me = str(Path(__file__).resolve())
             self.start("replica", [me, "--serve-fake", "replica", str(self.ports["replica"]), ""], {})

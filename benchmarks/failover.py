@@ -36,12 +36,12 @@ MODEL = "hugginggpt/debug-sleep"
 
 
 def run_recording_replica(ledger: str) -> None:
-    """The real replica, with the debug model recording each completed inference's key."""
-    from services.replica.backends import debug_sleep
+    """The real replica, with the sleep model recording each completed inference's key."""
+    from tests.doubles import sleep_model
 
-    original = debug_sleep.SleepHandle._one
+    original = sleep_model.SleepHandle._one
 
-    async def recording(self: debug_sleep.SleepHandle, request: debug_sleep.Request) -> debug_sleep.Outcome:
+    async def recording(self: sleep_model.SleepHandle, request: sleep_model.Request) -> sleep_model.Outcome:
         outcome = await original(self, request)
         key = " ".join(i.text or "" for i in request.inputs).strip()
         fd = os.open(ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -52,10 +52,10 @@ def run_recording_replica(ledger: str) -> None:
             os.close(fd)
         return outcome
 
-    debug_sleep.SleepHandle._one = recording  # type: ignore[method-assign]
+    sleep_model.SleepHandle._one = recording  # type: ignore[method-assign]
     from services.replica.__main__ import main
 
-    asyncio.run(main())
+    asyncio.run(main(extra_models=sleep_model.sleep_model()))
 
 
 def free_port() -> int:
@@ -117,7 +117,7 @@ async def run(requests: int, sleep_s: float, kill_after: float, per_replica: int
         port = free_port()
         procs[f"replica-{n}"] = start(["benchmarks/failover.py", "--replica", str(ledger)], {
             "HUGGINGGPT_REPLICA_LISTEN": f"127.0.0.1:{port}", "HUGGINGGPT_REPLICA_ID": f"replica-{n}",
-            "HUGGINGGPT_ROUTER_ADDRESS": f"127.0.0.1:{router_port}", "HUGGINGGPT_REPLICA_DEBUG_MODELS": "1",
+            "HUGGINGGPT_ROUTER_ADDRESS": f"127.0.0.1:{router_port}",
             "HUGGINGGPT_REPLICA_MAX_IN_FLIGHT": str(per_replica), "HUGGINGGPT_REPLICA_DEVICE": "cpu",
             "HUGGINGGPT_REPLICA_BATCHING": "0", "HUGGINGGPT_ARTIFACT_DIR": str(work / "artifacts"),
         }, work / f"replica-{n}.log")

@@ -62,7 +62,7 @@ def measure_one(model_id: str) -> dict[str, object]:
 
     task, slot, value = CASES[model_id]
     only = frozenset({"mediapipe"}) if model_id.startswith("google/mediapipe") else None
-    entry = Catalog.default(debug_models=False, only=only).get(model_id)
+    entry = Catalog.default(only=only).get(model_id)
     store = ArtifactStore(Path(tempfile.mkdtemp()), 50 << 20)
     ctx = BackendContext(store, "cpu", LlmClient(LlmSettings.from_env("expert")))
     if slot == "text":

@@ -109,7 +109,7 @@ def run_system(name: str, pairs: list[tuple[str, str]], target: str, model_id: s
     from services.replica.catalog import Catalog
     from services.replica.results import Input, Request, Result
 
-    entry = Catalog.default(debug_models=False).get(model_id)
+    entry = Catalog.default().get(model_id)
     store = ArtifactStore(Path(tempfile.mkdtemp()), 1 << 20)
     ctx = BackendContext(store, "cpu", LlmClient(LlmSettings.from_env("expert")))
     handle = backend_for(entry.backend).load(model_id, "translation", ctx)

@@ -1,8 +1,9 @@
-"""The models a replica offers: the offline registry, the debug model, and any Hub id on demand."""
+"""The models a replica offers: the offline registry, any models added by its caller, and any Hub id on demand."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,6 @@ from hugginggpt.errors import NotFound
 from services.replica.backends import hosted_here
 
 REGISTRY = Path(__file__).resolve().parents[2] / "hugginggpt" / "data" / "offline_models.json"
-DEBUG_SLEEP = "hugginggpt/debug-sleep"
 
 
 @dataclass(frozen=True)
@@ -34,28 +34,19 @@ class Catalog:
     @classmethod
     def default(
         cls,
-        debug_models: bool,
         allow_any: bool = False,
         registry: Path = REGISTRY,
         only: frozenset[str] | None = None,
+        extra: Sequence[Entry] = (),
     ) -> Catalog:
+        """The registry's entries for the backends hosted here, then `extra`."""
         raw = json.loads(registry.read_text())["models"]
         entries = [
             Entry(m["id"], tuple(m["tasks"]), m["backend"], int(m.get("memory_mb", 0)), m["description"])
             for m in raw
             if hosted_here(m["backend"], only)
         ]
-        if debug_models:
-            entries.append(
-                Entry(
-                    DEBUG_SLEEP,
-                    ("text-generation",),
-                    "debug_sleep",
-                    0,
-                    "Sleeps parameters.seconds and echoes its input (benchmarks only).",
-                )
-            )
-        return cls(entries, allow_any)
+        return cls([*entries, *extra], allow_any)
 
     def entries(self) -> list[Entry]:
         return list(self._entries.values())

@@ -31,8 +31,6 @@ class ReplicaConfig:
     batching: bool
     workers: int
     max_in_flight: int
-    debug_models: bool
-    debug_sleep_seconds: float
     local_model_roots: tuple[str, ...]
     router_address: str
     device: str
@@ -61,8 +59,6 @@ class ReplicaConfig:
             batching=env_bool("HUGGINGGPT_REPLICA_BATCHING", True, e),
             workers=env_int("HUGGINGGPT_REPLICA_WORKERS", 2, e),
             max_in_flight=env_int("HUGGINGGPT_REPLICA_MAX_IN_FLIGHT", 64, e),
-            debug_models=env_bool("HUGGINGGPT_REPLICA_DEBUG_MODELS", False, e),
-            debug_sleep_seconds=env_float("HUGGINGGPT_REPLICA_DEBUG_SLEEP_SECONDS", 1.0, e),
             local_model_roots=env_list("HUGGINGGPT_REPLICA_LOCAL_MODEL_ROOTS", env=e),
             router_address=env_str("HUGGINGGPT_ROUTER_ADDRESS", "", e),
             device=env_str("HUGGINGGPT_REPLICA_DEVICE", "auto", e),

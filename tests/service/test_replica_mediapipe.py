@@ -24,8 +24,8 @@ pytestmark = pytest.mark.skipif(not VENV_PYTHON.exists(), reason="run scripts/se
 
 
 def test_main_replica_leaves_mediapipe_models_to_their_own_replica() -> None:
-    main_ids = {e.model_id for e in Catalog.default(debug_models=False).entries()}
-    mp_ids = {e.model_id for e in Catalog.default(False, False, only=frozenset({"mediapipe"})).entries()}
+    main_ids = {e.model_id for e in Catalog.default().entries()}
+    mp_ids = {e.model_id for e in Catalog.default(False, only=frozenset({"mediapipe"})).entries()}
     assert mp_ids == {
         "google/mediapipe-pose",
         "google/mediapipe-face-detection",

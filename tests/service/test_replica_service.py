@@ -17,19 +17,18 @@ from services.replica.clients import RouterRegistration
 from services.replica.config import ReplicaConfig
 from services.replica.replica import Replica
 from services.replica.servicer import ReplicaServicer
-
-SLEEP = "hugginggpt/debug-sleep"
+from tests.doubles.sleep_model import SLEEP_MODEL as SLEEP
+from tests.doubles.sleep_model import sleep_model
 
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[replica_pb2_grpc.ModelReplicaServiceStub, Replica]]:
     env = {
         "HUGGINGGPT_ARTIFACT_DIR": str(tmp_path),
-        "HUGGINGGPT_REPLICA_DEBUG_MODELS": "1",
         "HUGGINGGPT_REPLICA_ID": "replica-test",
         "HUGGINGGPT_REPLICA_DEVICE": "cpu",
     }
-    replica, pool = create(ReplicaConfig.from_env(env))
+    replica, pool = create(ReplicaConfig.from_env(env), extra_models=sleep_model())
 
     def register(server: grpc.aio.Server) -> None:
         replica_pb2_grpc.add_ModelReplicaServiceServicer_to_server(ReplicaServicer(replica), server)

@@ -14,9 +14,10 @@ import pytest
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, NotFound, ResourceExhausted
 from services.replica.backends.base import Backend, BackendContext, Handle
-from services.replica.catalog import DEBUG_SLEEP, Catalog, Entry
+from services.replica.catalog import Catalog, Entry
 from services.replica.models import MB, ModelManager
 from services.replica.results import Input, Request, Result
+from tests.doubles.sleep_model import SLEEP_ENTRY, SLEEP_MODEL
 
 
 class FakeHandle(Handle):
@@ -135,13 +136,13 @@ async def test_unload_frees_and_reports(tmp_path: Path) -> None:
     assert backend.handles["a"].closed
 
 
-def test_debug_model_is_listed_only_when_enabled() -> None:
-    assert DEBUG_SLEEP not in {e.model_id for e in Catalog.default(debug_models=False).entries()}
-    listed = {e.model_id for e in Catalog.default(debug_models=True).entries()}
-    assert DEBUG_SLEEP in listed and "openai/whisper-tiny.en" in listed
+def test_a_test_model_is_listed_only_when_its_caller_adds_it() -> None:
+    assert SLEEP_MODEL not in {e.model_id for e in Catalog.default().entries()}
+    listed = {e.model_id for e in Catalog.default(extra=[SLEEP_ENTRY]).entries()}
+    assert SLEEP_MODEL in listed and "openai/whisper-tiny.en" in listed
     assert "google/mediapipe-pose" not in listed  # served by the mediapipe replica
     with pytest.raises(NotFound):
-        Catalog.default(debug_models=False).get(DEBUG_SLEEP)
+        Catalog.default().get(SLEEP_MODEL)
 
 
 async def test_preload_loads_what_it_can_and_records_the_rest(tmp_path: Path) -> None:
@@ -189,8 +190,8 @@ async def test_calls_into_unsafe_models_never_overlap(tmp_path: Path, thread_saf
 
 def test_hub_models_on_demand_are_off_by_default() -> None:
     with pytest.raises(NotFound, match="HUGGINGGPT_REPLICA_ALLOW_ANY_MODEL"):
-        Catalog.default(debug_models=False).get("someone/a-70b-model", "text-generation")
-    assert Catalog.default(debug_models=False, allow_any=True).get("someone/small", "text-generation")
+        Catalog.default().get("someone/a-70b-model", "text-generation")
+    assert Catalog.default(allow_any=True).get("someone/small", "text-generation")
 
 
 class SizedPipelines(Backend):

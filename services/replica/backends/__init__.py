@@ -18,7 +18,6 @@ _BACKENDS = {
     "tfjs_detector": "tfjs_detector:TfjsDetectorBackend",
     "apertium": "apertium_mt:ApertiumBackend",
     "llm": "llm_expert:LlmExpertBackend",
-    "debug_sleep": "debug_sleep:SleepBackend",
     "transformers": "hf_pipeline:PipelineBackend",
     "mediapipe": "mediapipe_models:MediapipeBackend",
 }

@@ -21,7 +21,6 @@ class BackendContext:
     store: ArtifactStore
     device: str = "cpu"
     llm: Any = None
-    debug_sleep_seconds: float = 1.0
     local_model_roots: tuple[str, ...] = ()
     limits: MediaLimits = MediaLimits()
 

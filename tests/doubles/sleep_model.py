@@ -1,4 +1,8 @@
-"""hugginggpt/debug-sleep: sleeps a known time and echoes its input; for makespan and failover benchmarks."""
+"""hugginggpt/debug-sleep: a model that sleeps a known time and echoes its input, for makespan and failover runs.
+
+Served by the real replica when a test or benchmark adds it (`extra_models=sleep_model()`); run as
+`python -m tests.doubles.sleep_model` for a replica process that serves it besides the registry's models.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,12 @@ import os
 
 from hugginggpt.errors import InvalidRequest, ModelFailed
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
+from services.replica.catalog import Entry
 from services.replica.results import Request, Result
+
+SLEEP_MODEL = "hugginggpt/debug-sleep"
+SLEEP_ENTRY = Entry(SLEEP_MODEL, ("text-generation",), "debug_sleep", 0,
+                    "Sleeps parameters.seconds and echoes its input (tests and benchmarks only).")
 
 
 class SleepHandle(Handle):
@@ -35,5 +44,19 @@ class SleepHandle(Handle):
 
 
 class SleepBackend(Backend):
+    def __init__(self, default_seconds: float = 1.0) -> None:
+        self.default_seconds = default_seconds
+
     def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
-        return SleepHandle(ctx.debug_sleep_seconds)
+        return SleepHandle(self.default_seconds)
+
+
+def sleep_model(default_seconds: float = 1.0) -> dict[Entry, Backend]:
+    """The model as the replica's `extra_models` takes it."""
+    return {SLEEP_ENTRY: SleepBackend(default_seconds)}
+
+
+if __name__ == "__main__":
+    from services.replica.__main__ import main
+
+    asyncio.run(main(extra_models=sleep_model()))
