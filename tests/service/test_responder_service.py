@@ -5,11 +5,12 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from hugginggpt.errors import Unavailable
 from hugginggpt.server import ServerSpec, build_server
 from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
 from services.responder.responding import Responder
 from services.responder.servicer import ResponderServicer
-from tests.unit.test_responder_core import ScriptedLlm
+from tests.doubles.llm import ScriptedLlm
 
 
 async def _stub(llm: ScriptedLlm):
@@ -33,7 +34,8 @@ def _request(text: str = "What is in the photo?") -> responder_pb2.RespondReques
 
 @pytest.mark.parametrize("fail", [False, True])
 async def test_respond_streams_findings_then_reply_even_with_the_llm_down(fail: bool) -> None:
-    server, channel = await _stub(ScriptedLlm(["A ", "cat."], fail=fail))
+    answer = Unavailable("the LLM endpoint cannot be reached") if fail else ["A ", "cat."]
+    server, channel = await _stub(ScriptedLlm([answer]))
     stub = responder_pb2_grpc.ResponderServiceStub(channel)
     try:
         messages = [m async for m in stub.Respond(_request())]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 
 from hugginggpt.server import ServerSpec, build_server
 from hugginggpt.v1 import common_pb2, selector_pb2, selector_pb2_grpc
 from services.selector.servicer import SelectorServicer
-from tests.unit.test_selector_core import ScriptedLlm, _selector
+from tests.doubles.llm import ScriptedLlm
+from tests.unit.test_selector_core import _selector
 
 
 @pytest.fixture
 async def stub():
-    servicer = SelectorServicer(_selector(ScriptedLlm({"task_1": {"model": "b/cls-two", "reason": "ok"}})))
+    answer = json.dumps({"task_1": {"model": "b/cls-two", "reason": "ok"}})
+    servicer = SelectorServicer(_selector(ScriptedLlm([answer])))
     spec = ServerSpec("127.0.0.1:0", ["hugginggpt.v1.SelectorService"],
                       lambda s: selector_pb2_grpc.add_SelectorServiceServicer_to_server(servicer, s))
     server, _, port = build_server(spec)
