@@ -10,7 +10,7 @@ from hugginggpt import untrusted
 from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
 from hugginggpt.errors import InvalidRequest
 from services.planner.demos import Demo, DemoBank
-from services.planner.templates import Template
+from services.planner.templates import PROMPTS
 from services.planner.tokens import TokenCounter
 
 REF_PATTERN = "^<GENERATED>-[0-9]+$"
@@ -100,13 +100,14 @@ class PromptBuilder:
         self.budget = budget
         self.steps = steps  # the plan starts with the request broken into short steps
         self.guide = guide  # the request is followed by the task types found in it (services.planner.intents)
-        self._system = Template.load("system.txt")
-        self._formats = {False: Template.load("format.txt").render(), True: Template.load("format_steps.txt").render()}
-        self._request = Template.load("request.txt")
-        self._history = Template.load("history.txt")
-        self._guide = Template.load("guide.txt")
-        self.repair = Template.load("repair.txt")
-        self.direct = Template.load("direct.txt")
+        self._system = PROMPTS.template("system.txt")
+        self._formats = {False: PROMPTS.template("format.txt").render(),
+                         True: PROMPTS.template("format_steps.txt").render()}
+        self._request = PROMPTS.template("request.txt")
+        self._history = PROMPTS.template("history.txt")
+        self._guide = PROMPTS.template("guide.txt")
+        self.repair = PROMPTS.template("repair.txt")
+        self.direct = PROMPTS.template("direct.txt")
 
     def system(self, types: Sequence[TaskTypeSpec]) -> str:
         return self._system.render(task_types=describe_types(types), answer_format=self._formats[self.steps])

@@ -1,38 +1,18 @@
-"""Prompt templates as data files (services/planner/prompts/), rendered strictly: a missing variable is an error."""
+"""The planner's prompt files (services/planner/prompts/), read and rendered by the shared loader."""
 
 from __future__ import annotations
 
-import string
-from importlib import resources
-from typing import Any
+from hugginggpt.prompts import PromptFiles
 
-
-class TemplateError(ValueError):
-    """A template names a variable the caller did not supply."""
-
-
-class Template:
-    """One prompt file; render() fails loudly on a missing variable instead of leaving a placeholder."""
-
-    def __init__(self, name: str, text: str) -> None:
-        self.name = name
-        self._template = string.Template(text)
-
-    @classmethod
-    def load(cls, name: str) -> Template:
-        text = resources.files("services.planner").joinpath(f"prompts/{name}").read_text(encoding="utf-8")
-        return cls(name, text)
-
-    def render(self, **values: Any) -> str:
-        try:
-            return self._template.substitute(**values)
-        except KeyError as exc:
-            raise TemplateError(f"prompt {self.name} needs variable {exc.args[0]!r}") from None
-        except ValueError as exc:
-            raise TemplateError(f"prompt {self.name} is malformed: {exc}") from None
+PROMPTS = PromptFiles("services.planner")
 
 
 def load_demo_lines() -> list[str]:
     """The raw lines of the demo bank (one JSON demonstration a line)."""
-    text = resources.files("services.planner").joinpath("prompts/demos.jsonl").read_text(encoding="utf-8")
-    return [line for line in text.splitlines() if line.strip()]
+    return PROMPTS.lines("demos.jsonl")
+
+
+class Template:
+    """`Template.load(name)`, as generation.py still calls it; other code calls PROMPTS.template(name)."""
+
+    load = staticmethod(PROMPTS.template)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from hugginggpt import untrusted
+from hugginggpt.prompts import PromptFiles
 from services.responder.outcomes import Outcome, Result
 
-PHRASES = Path(__file__).resolve().parent / "prompts" / "findings.json"
 _EMPTY = {"token-classification": "no_entities", "object-detection": "no_objects"}
 LOW_SCORE = 0.5  # a classifier's best label below this is reported with a word of doubt
+
+PROMPTS = PromptFiles("services.responder")  # findings.json: the phrase book
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class Findings:
 class Writer:
     """Renders outcomes as findings in one of the languages of the phrase book (English otherwise)."""
 
-    def __init__(self, phrases: Path = PHRASES) -> None:
-        self._book: dict[str, dict[str, Any]] = json.loads(phrases.read_text(encoding="utf-8"))
+    def __init__(self, prompts: PromptFiles = PROMPTS) -> None:
+        self._book: dict[str, dict[str, Any]] = prompts.json("findings.json")
 
     def phrase(self, key: str, language: str) -> str:
         return str(self._book.get(language, self._book["en"])[key])

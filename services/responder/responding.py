@@ -8,21 +8,20 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from string import Template
 from typing import Protocol
 
 from hugginggpt import languages, untrusted
 from hugginggpt.domain import Plan
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
+from hugginggpt.prompts import PromptFiles
 from services.responder import grounding, metrics
 from services.responder.findings import Findings, Writer
 from services.responder.outcomes import Outcome
 
 logger = logging.getLogger(__name__)
 
-PROMPTS = Path(__file__).resolve().parent / "prompts"
+PROMPTS = PromptFiles("services.responder")
 _TEXT_LIMITS = (2000, 800, 300, 120)
 _DEADLINE_MARGIN_SECONDS = 2.0
 
@@ -69,12 +68,12 @@ class Responder:
     """The answer: the findings first (facts written from the results, no LLM), then the LLM's reply to the
     request, each sentence checked against the evidence before it is sent, then the footnote."""
 
-    def __init__(self, llm: Streamer, policy: ResponderPolicy | None = None, prompts: Path = PROMPTS,
+    def __init__(self, llm: Streamer, policy: ResponderPolicy | None = None, prompts: PromptFiles = PROMPTS,
                  writer: Writer | None = None) -> None:
         self._llm = llm
         self.policy = policy or ResponderPolicy()
-        self._system = (prompts / "system.txt").read_text(encoding="utf-8").strip()
-        self._user = Template((prompts / "user.txt").read_text(encoding="utf-8"))
+        self._system = prompts.text("system.txt").strip()
+        self._user = prompts.template("user.txt")
         self._writer = writer or Writer()
 
     async def respond(self, turns: Sequence[Turn], plan: Plan, outcomes: Sequence[Outcome],
@@ -148,7 +147,7 @@ class Responder:
             facts = untrusted.fence(self._writer.write(outcomes, language, limit).text(), "the expert models")
             for keep in range(len(history), -1, -1):
                 lines = [f"{t.role}: {t.content.strip()[:limit]}" for t in history[len(history) - keep:]]
-                user = self._user.substitute(
+                user = self._user.render(
                     history=untrusted.fence("\n".join(lines), "earlier turns") if lines else "(none)",
                     request=request, facts=facts, language=languages.name(language))
                 if self._tokens(self._system + user) <= budget:

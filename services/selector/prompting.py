@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from string import Template
 from typing import Any
 
 from hugginggpt.domain import Task
+from hugginggpt.prompts import PromptFiles
 from services.selector.ranking import Ranked
 
-PROMPTS = Path(__file__).resolve().parent / "prompts"
+PROMPTS = PromptFiles("services.selector")
 
 
 @dataclass(frozen=True)
@@ -27,16 +26,16 @@ class Question:
 
 
 class SelectionPrompt:
-    """Loads the prompt files once; renders with string.Template.substitute, so a missing field raises."""
+    """Loads the prompt files once; renders strictly, so a missing field raises."""
 
-    def __init__(self, folder: Path = PROMPTS, description_chars: int = 160) -> None:
-        self._system = (folder / "choose_system.txt").read_text(encoding="utf-8").strip()
-        self._user = Template((folder / "choose_user.txt").read_text(encoding="utf-8"))
+    def __init__(self, prompts: PromptFiles = PROMPTS, description_chars: int = 160) -> None:
+        self._system = prompts.text("choose_system.txt").strip()
+        self._user = prompts.template("choose_user.txt")
         self._chars = description_chars
 
     def messages(self, user_request: str, questions: Sequence[Question]) -> list[dict[str, str]]:
         blocks = [self._block(q) for q in questions]
-        user = self._user.substitute(request=user_request.strip()[:1000], tasks="\n\n".join(blocks))
+        user = self._user.render(request=user_request.strip()[:1000], tasks="\n\n".join(blocks))
         return [{"role": "system", "content": self._system}, {"role": "user", "content": user.strip()}]
 
     def _block(self, question: Question) -> str:

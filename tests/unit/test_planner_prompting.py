@@ -6,10 +6,11 @@ import pytest
 
 from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
+from hugginggpt.prompts import TemplateError
 from hugginggpt.tasktypes import load_task_types
 from services.planner.demos import Demo, DemoBank
 from services.planner.prompting import Budget, PromptBuilder, Turn
-from services.planner.templates import Template, TemplateError, load_demo_lines
+from services.planner.templates import PROMPTS, load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder
 
@@ -23,8 +24,8 @@ def builder(budget: Budget | None = None) -> PromptBuilder:
 
 def test_templates_render_strictly() -> None:
     with pytest.raises(TemplateError, match="errors"):
-        Template.load("repair.txt").render()
-    assert "- x" in Template.load("repair.txt").render(errors="- x")
+        PROMPTS.template("repair.txt").render()
+    assert "- x" in PROMPTS.template("repair.txt").render(errors="- x")
 
 
 def test_every_demo_is_a_valid_plan_and_the_bank_has_every_shape() -> None:

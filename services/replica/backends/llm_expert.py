@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
-from string import Template
 from typing import Any
 
 from hugginggpt import untrusted
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, Unavailable
 from hugginggpt.llm import Usage
+from hugginggpt.prompts import PromptFiles, PromptTemplate, TemplateError
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
 from services.replica.backends.media import text_input, texts_input
 from services.replica.backends.tesseract import check_tesseract, read_text
 from services.replica.results import Label, Request, Result
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "expert.json"
+PROMPTS = PromptFiles("services.replica")
 DEFAULT_LABELS = ("positive", "negative", "neutral")
 
 
@@ -27,7 +26,7 @@ class LlmExpertHandle(Handle):
         self.client = client
         self.ctx = ctx  # for document-question-answering: where the document image is read from
         self.system: str = prompts["system"]
-        self.templates = {task: Template(text) for task, text in prompts["tasks"].items()}
+        self.templates = {task: PromptTemplate(task, text) for task, text in prompts["tasks"].items()}
 
     async def apredict(self, batch: list[Request]) -> list[Outcome]:
         return list(await asyncio.gather(*(self._one(r) for r in batch)))
@@ -48,9 +47,9 @@ class LlmExpertHandle(Handle):
         else:
             variables, labels = _variables(request)
         try:
-            prompt = template.substitute(variables)
-        except KeyError as exc:  # strict rendering: a missing variable is a bug, not a silent blank
-            raise ModelFailed(f"prompt for {request.task_type} needs variable {exc}") from None
+            prompt = template.render(**variables)
+        except TemplateError as exc:  # strict rendering: a missing variable is a bug, not a silent blank
+            raise ModelFailed(str(exc)) from None
         usage = Usage()
         schema = _label_schema(labels) if labels else None
         messages = [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}]
@@ -137,4 +136,4 @@ class LlmExpertBackend(Backend):
             raise Unavailable("no LLM is configured for the expert (set HUGGINGGPT_EXPERT_LLM_BASE_URL)")
         if task_type == "document-question-answering":
             check_tesseract()
-        return LlmExpertHandle(ctx.llm, json.loads(PROMPTS.read_text()), ctx)
+        return LlmExpertHandle(ctx.llm, PROMPTS.json("expert.json"), ctx)
