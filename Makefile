@@ -21,7 +21,7 @@ lint: setup
 	.venv/bin/ruff check .
 
 typecheck: setup
-	.venv/bin/mypy hugginggpt services gateway edge
+	.venv/bin/mypy hugginggpt services gateway edge hugginggpt_cli
 
 unit: setup
 	$(PY) -m pytest -q tests/unit

@@ -23,8 +23,8 @@ import grpc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the scripted LLM lives with the tests
 
-from hugginggpt.launcher import Stack, StackSettings  # noqa: E402
 from hugginggpt.v1 import gateway_pb2, gateway_pb2_grpc  # noqa: E402
+from hugginggpt_cli.launcher import Stack, StackSettings  # noqa: E402
 from tests.doubles.fake_llm import FakeLlm, rule_replier  # noqa: E402
 
 PLAN = json.dumps({"tasks": [{"task": "sentence-similarity", "id": 0, "dep": [-1],

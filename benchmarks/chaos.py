@@ -23,7 +23,7 @@ import time
 
 from traffic import Tally, request, turns_lost, user  # benchmarks/traffic.py, next to this script
 
-from hugginggpt.launcher import Proc, Stack, StackSettings
+from hugginggpt_cli.launcher import Proc, Stack, StackSettings
 
 STAGES = ("replica", "router", "executor", "planner", "selector", "responder", "gateway", "llm")
 UNCLEAR = {"UNKNOWN", "INTERNAL", "ENDED_WITHOUT_ANSWER"}

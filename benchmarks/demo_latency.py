@@ -18,9 +18,9 @@ import threading
 import time
 from pathlib import Path
 
-from gateway.client import GatewayClient
-from hugginggpt.launcher import Stack, StackSettings
 from hugginggpt.v1.executor_pb2 import TaskState
+from hugginggpt_cli.gateway_client import GatewayClient
+from hugginggpt_cli.launcher import Stack, StackSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list the "

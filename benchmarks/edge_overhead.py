@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from gateway_fakes import Stack, task  # noqa: E402
 
-from gateway.client import GatewayClient  # noqa: E402
+from hugginggpt_cli.gateway_client import GatewayClient  # noqa: E402
 
 BODY = {"model": "hugginggpt", "messages": [{"role": "user", "content": "caption it, then summarise"}]}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import grpc
 from traffic import Tally, turns_lost, user  # benchmarks/traffic.py, next to this script
 
-from hugginggpt.launcher import SERVICES, Stack, StackSettings, stack_env
+from hugginggpt_cli.launcher import SERVICES, Stack, StackSettings, stack_env
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:

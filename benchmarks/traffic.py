@@ -10,8 +10,8 @@ from pathlib import Path
 
 import grpc
 
-from gateway.client import GatewayClient
 from hugginggpt.v1 import common_pb2
+from hugginggpt_cli.gateway_client import GatewayClient
 
 MEDIA = Path(__file__).resolve().parents[1] / "examples" / "media"
 # A mix of what users ask: conversation, speech, a document, entities in text, an image.

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 import chain_overhead  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-from gateway.client import GatewayClient  # noqa: E402
-from hugginggpt.launcher import Stack, StackSettings  # noqa: E402
+from hugginggpt_cli.gateway_client import GatewayClient  # noqa: E402
+from hugginggpt_cli.launcher import Stack, StackSettings  # noqa: E402
 from tests.doubles.fake_llm import FakeLlm, rule_replier  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -233,7 +233,7 @@ def ask(cluster: Cluster) -> int:
     """The demo request and its two files through the gateway pod, with the deployment's gateway token."""
     request = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list "
                "the named entities in it.")
-    command = [sys.executable, "-m", "hugginggpt.cli", "ask", request, "--gateway", f"{cluster.ips['gateway']}:50050",
+    command = [sys.executable, "-m", "hugginggpt_cli", "ask", request, "--gateway", f"{cluster.ips['gateway']}:50050",
                "--token", cluster.secrets["hugginggpt-secrets"]["gateway-auth-token"],
                "--file", str(REPO / "examples/media/invoice_text.png"),
                "--file", str(REPO / "examples/media/speech_fox.wav"), "--out", str(REPO / "build/k8s-run/out")]

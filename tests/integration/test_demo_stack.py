@@ -23,7 +23,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     run_dir = tmp_path_factory.mktemp("stack")
     env = dict(os.environ, HUGGINGGPT_RUN_DIR=str(run_dir), HUGGINGGPT_PORT_OFFSET="1000")
     env.pop("HUGGINGGPT_LLM_BASE_URL", None)
-    cli = [sys.executable, "-m", "hugginggpt.cli"]
+    cli = [sys.executable, "-m", "hugginggpt_cli"]
     up = subprocess.run([*cli, "up"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -35,7 +35,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 
 def ask(env: dict[str, str], request: str, *files: str, out: Path) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, "-m", "hugginggpt.cli", "ask", request, "--out", str(out)]
+    args = [sys.executable, "-m", "hugginggpt_cli", "ask", request, "--out", str(out)]
     for name in files:
         args += ["--file", str(ROOT / "examples" / "media" / name)]
     return subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -11,8 +11,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from hugginggpt.answereval import main
 from hugginggpt.v1 import common_pb2, executor_pb2, gateway_pb2, gateway_pb2_grpc
+from hugginggpt_cli.answereval import main
 
 
 class ScriptedGateway(gateway_pb2_grpc.GatewayServiceServicer):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from gateway_fakes import Stack as GatewayStack
 
-from gateway.client import GatewayClient
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.artifacts_s3 import S3ArtifactStore, open_artifact_store
 from hugginggpt.errors import InvalidRequest, NotFound, ResourceExhausted, Unavailable
 from hugginggpt.settings import SettingsError
+from hugginggpt_cli.gateway_client import GatewayClient
 from services.replica.__main__ import create
 from services.replica.config import ReplicaConfig
 from services.router.__main__ import hosted_backend

@@ -9,9 +9,9 @@ import grpc
 import pytest
 from gateway_fakes import Stack
 
-from gateway.client import GatewayClient
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import gateway_pb2, gateway_pb2_grpc
+from hugginggpt_cli.gateway_client import GatewayClient
 
 LIMIT = 200_000
 

@@ -10,8 +10,8 @@ import grpc
 import pytest
 from gateway_fakes import Stack, task
 
-from gateway.client import GatewayClient
 from hugginggpt.v1 import executor_pb2, gateway_pb2
+from hugginggpt_cli.gateway_client import GatewayClient
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import grpc
 import pytest
 from gateway_fakes import Stack, task
 
-from gateway.client import GatewayClient
 from gateway.sessions import ANSWERED, CANCELLED, FAILED, SqliteSessionStore, StoredMessage
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.convert import artifact_to_pb
+from hugginggpt_cli.gateway_client import GatewayClient
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
 
-from gateway.client import GatewayClient
 from hugginggpt import tracing
+from hugginggpt_cli.gateway_client import GatewayClient
 
 TOKEN = "s3cret-token"
 

@@ -13,10 +13,10 @@ import grpc
 import pytest
 from gateway_fakes import Stack, task
 
-from gateway.client import GatewayClient
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.convert import artifact_to_pb
 from hugginggpt.v1 import common_pb2 as pb
+from hugginggpt_cli.gateway_client import GatewayClient
 
 
 def free_port() -> int:

@@ -11,12 +11,12 @@ from gateway_fakes import Stack as GatewayStack
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from hugginggpt.askcli import Connection, ask
 from hugginggpt.auth import SERVICE_TOKEN_ENV, SERVICE_TOKEN_KEY
 from hugginggpt.domain import InferenceMode
 from hugginggpt.rpc import channel, outbound_metadata
 from hugginggpt.server import ServerSpec, build_server, set_serving
 from hugginggpt.v1 import common_pb2, gateway_pb2, router_pb2, router_pb2_grpc
+from hugginggpt_cli.ask import Connection, ask
 from services.router.clients import ReplicaClients
 from services.router.registry import Registry
 from services.router.routing import Router

@@ -104,9 +104,9 @@ async def test_a_stage_at_its_limit_refuses_more_requests_but_still_answers_heal
 async def test_a_peer_that_restarts_is_used_again_within_a_second_or_two(client: str) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from gateway.client import GatewayClient
     from hugginggpt.rpc import channel
     from hugginggpt.server import build_server, set_serving
+    from hugginggpt_cli.gateway_client import GatewayClient
 
     address = f"127.0.0.1:{free_port()}"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hugginggpt import embedded
-from hugginggpt.cli import main
 from hugginggpt.settings import SettingsError
+from hugginggpt_cli.command import main
 
 
 def test_llama_server_gets_a_context_per_slot_and_the_project_batch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from hugginggpt.answercases import CaseError, answer_body, check, load_cases, parse_cases, select
-from hugginggpt.answereval import (
+from hugginggpt.v1 import executor_pb2, gateway_pb2
+from hugginggpt_cli.answercases import CaseError, answer_body, check, load_cases, parse_cases, select
+from hugginggpt_cli.answereval import (
     CaseResult,
     Progress,
     describe_failure,
@@ -24,8 +25,7 @@ from hugginggpt.answereval import (
     run_turns,
     summarise,
 )
-from hugginggpt.launcher import Stack, StackSettings
-from hugginggpt.v1 import executor_pb2, gateway_pb2
+from hugginggpt_cli.launcher import Stack, StackSettings
 
 ANSWER = "The total is $42.50.\n\n---\nResults:\n- task 0 (image-to-text): 'PAID IN FULL'\nModels used: x"
 

@@ -11,9 +11,9 @@ from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.auth import check_mode, service_token
 from hugginggpt.errors import PermissionDenied, ResourceExhausted
-from hugginggpt.launcher import StackSettings, stack_env
 from hugginggpt.settings import SettingsError
 from hugginggpt.v1 import common_pb2
+from hugginggpt_cli.launcher import StackSettings, stack_env
 from services.executor.config import ExecutorConfig
 from services.executor.servicer import ExecutorServicer
 from services.router.__main__ import hosted_backend

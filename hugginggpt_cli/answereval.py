@@ -17,9 +17,9 @@ from typing import Any, TextIO
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.client import GatewayClient
-from hugginggpt.answercases import Case, CaseError, answer_body, check, load_cases, select
-from hugginggpt.launcher import Stack, StackSettings
+from hugginggpt_cli.answercases import Case, CaseError, answer_body, check, load_cases, select
+from hugginggpt_cli.gateway_client import GatewayClient
+from hugginggpt_cli.launcher import Stack, StackSettings
 
 GATEWAY_BASE_PORT = 50050
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import grpc
 
-from gateway.client import GatewayClient
 from hugginggpt.convert import task_state_from_pb
 from hugginggpt.v1 import common_pb2, executor_pb2, gateway_pb2
+from hugginggpt_cli.gateway_client import GatewayClient
 
 
 def describe_result(result: common_pb2.TaskResult) -> str:

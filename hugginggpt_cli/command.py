@@ -4,31 +4,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import sys
 from pathlib import Path
 
-from hugginggpt.launcher import Stack, StackSettings
 from hugginggpt.settings import SettingsError
+from hugginggpt_cli.launcher import Stack, StackSettings
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Sub-tools with their own argument parsers take the rest of the command line as it is.
-    delegated = {
-        ("eval", "plan"): "services.planner.evaluation",
-        ("eval", "answers"): "hugginggpt.answereval",
-        ("catalog", "refresh"): "services.selector.catalog_refresh",
-    }
+    delegated = {("eval", "plan"): _eval_plan, ("eval", "answers"): _eval_answers, ("catalog", "refresh"): _refresh}
     if len(argv) >= 2 and (argv[0], argv[1]) in delegated:
-        return int(importlib.import_module(delegated[(argv[0], argv[1])]).main(argv[2:]))
+        return delegated[(argv[0], argv[1])](argv[2:])
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except SettingsError as exc:  # a setting in the environment is wrong: say which, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+# Imported when called: each tool loads what only it needs (the planner's evaluation loads the embedding model).
+def _eval_plan(argv: list[str]) -> int:
+    from services.planner.evaluation import main as eval_plan
+
+    return eval_plan(argv)
+
+
+def _eval_answers(argv: list[str]) -> int:
+    from hugginggpt_cli.answereval import main as eval_answers
+
+    return eval_answers(argv)
+
+
+def _refresh(argv: list[str]) -> int:
+    from services.selector.catalog_refresh import main as refresh
+
+    return refresh(argv)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,7 +106,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from hugginggpt.askcli import Connection, ask
+    from hugginggpt_cli.ask import Connection, ask
 
     if args.ca is not None and not args.ca.is_file():
         print(f"error: --ca {args.ca}: no such file", file=sys.stderr)
@@ -100,7 +114,3 @@ def _ask(args: argparse.Namespace) -> int:
     address = args.gateway or f"127.0.0.1:{StackSettings.from_env().port(50050)}"
     connection = Connection(address, args.token, args.tls, args.ca.read_bytes() if args.ca else None)
     return asyncio.run(ask(connection, args.request, args.file, args.session, args.out, args.timeout))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
