@@ -14,6 +14,7 @@ from hugginggpt.domain import (
     Choice,
     InferenceMode,
     Kind,
+    ModelStatus,
     Plan,
     Task,
     TaskState,
@@ -22,6 +23,7 @@ from hugginggpt.domain import (
 from hugginggpt.llm import Usage
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2 as epb
+from hugginggpt.v1 import router_pb2
 
 E = TypeVar("E", bound=Enum)
 
@@ -156,3 +158,12 @@ def usage_to_pb(u: Usage) -> pb.LlmUsage:
 
 def usage_from_pb(m: pb.LlmUsage) -> Usage:
     return Usage(m.calls, m.prompt_tokens, m.completion_tokens, m.seconds)
+
+
+def model_status_to_pb(s: ModelStatus) -> router_pb2.ModelStatus:
+    return router_pb2.ModelStatus(model_id=s.model_id, task_types=list(s.task_types), loaded=s.loaded,
+                                  memory_bytes=s.memory_bytes, error=s.error)
+
+
+def model_status_from_pb(m: router_pb2.ModelStatus) -> ModelStatus:
+    return ModelStatus(m.model_id, tuple(m.task_types), m.loaded, m.memory_bytes, m.error)

@@ -87,6 +87,17 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class ModelStatus:
+    """A model a replica can serve, and whether it is loaded there now (with an error: it cannot be)."""
+
+    model_id: str
+    task_types: tuple[str, ...] = ()
+    loaded: bool = False
+    memory_bytes: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class TaskTypeSpec:
     """A task type on offer: its name, description, and input/output kinds."""
 

@@ -7,9 +7,9 @@ import logging
 
 import grpc
 
+from hugginggpt.convert import model_status_to_pb
 from hugginggpt.rpc import channel, outbound_metadata
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
-from services.replica.convert import state_to_pb
 from services.replica.replica import Replica
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class RouterRegistration:
         return router_pb2.ReplicaInfo(
             replica_id=self.replica.replica_id,
             address=self.advertise,
-            models=[state_to_pb(s) for s in self.replica.models()],
+            models=[model_status_to_pb(s) for s in self.replica.models()],
             max_in_flight=self.replica.max_in_flight,
         )
 
@@ -73,7 +73,7 @@ class RouterRegistration:
         return reply.heartbeat_interval_seconds or 5.0
 
     async def _heartbeat(self) -> bool:
-        models = [state_to_pb(s) for s in self.replica.models()]
+        models = [model_status_to_pb(s) for s in self.replica.models()]
         reply = await self._stub.Heartbeat(
             router_pb2.HeartbeatRequest(replica_id=self.replica.replica_id, models=models),
             timeout=CALL_TIMEOUT_S, metadata=outbound_metadata(),

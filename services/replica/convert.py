@@ -6,7 +6,6 @@ from google.protobuf import json_format
 
 from hugginggpt.convert import artifact_to_pb
 from hugginggpt.v1 import common_pb2, router_pb2
-from services.replica.models import ModelState
 from services.replica.results import Input, Request, Result
 
 
@@ -48,12 +47,3 @@ def result_to_pb(r: Result) -> common_pb2.TaskResult:
         msg.extra.update(r.extra)
     return msg
 
-
-def state_to_pb(s: ModelState) -> router_pb2.ModelStatus:
-    return router_pb2.ModelStatus(
-        model_id=s.model_id,
-        task_types=list(s.task_types),
-        loaded=s.loaded,
-        memory_bytes=s.memory_bytes,
-        error=s.error,
-    )

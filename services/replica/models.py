@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from hugginggpt.domain import ModelStatus
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, NotFound, ResourceExhausted
 from services.replica.backends import backend_for
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
@@ -31,15 +32,6 @@ class Loaded:
     memory_bytes: int
     batcher: DynamicBatcher | None
     lock: asyncio.Lock  # serialises calls into a handle that is not thread-safe, without holding a thread
-
-
-@dataclass(frozen=True)
-class ModelState:
-    model_id: str
-    task_types: tuple[str, ...]
-    loaded: bool
-    memory_bytes: int
-    error: str = ""
 
 
 def resident_bytes() -> int:
@@ -70,13 +62,13 @@ class ModelManager:
         self._failed: dict[str, tuple[HuggingGPTError, float]] = {}
         self._load_lock = asyncio.Lock()
 
-    def states(self) -> list[ModelState]:
+    def states(self) -> list[ModelStatus]:
         out = []
         for e in self.catalog.entries():
             loaded = self._loaded.get(e.model_id)
             failed = self._failed.get(e.model_id)
             out.append(
-                ModelState(
+                ModelStatus(
                     e.model_id,
                     e.task_types,
                     loaded is not None,

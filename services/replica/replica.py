@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+from hugginggpt.domain import ModelStatus
 from hugginggpt.errors import HuggingGPTError
-from services.replica.models import ModelManager, ModelState
+from services.replica.models import ModelManager
 from services.replica.results import Request, Result
 
 
@@ -30,17 +31,17 @@ class Replica:
             raise outcome
         return outcome, seconds
 
-    async def load(self, model_id: str) -> tuple[ModelState, float]:
+    async def load(self, model_id: str) -> tuple[ModelStatus, float]:
         _, seconds = await self.manager.ensure(model_id)
         return self.state(model_id), seconds
 
     async def unload(self, model_id: str) -> bool:
         return await self.manager.unload(model_id)
 
-    def models(self) -> list[ModelState]:
+    def models(self) -> list[ModelStatus]:
         return self.manager.states()
 
-    def state(self, model_id: str) -> ModelState:
+    def state(self, model_id: str) -> ModelStatus:
         return next(s for s in self.models() if s.model_id == model_id)
 
     async def preload(self, model_ids: tuple[str, ...]) -> None:

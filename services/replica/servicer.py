@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import grpc
 
+from hugginggpt.convert import model_status_to_pb
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, replica_pb2, replica_pb2_grpc, router_pb2
-from services.replica.convert import request_from_pb, result_to_pb, state_to_pb
+from services.replica.convert import request_from_pb, result_to_pb
 from services.replica.replica import Replica
 
 
@@ -37,7 +38,7 @@ class ReplicaServicer(replica_pb2_grpc.ModelReplicaServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> replica_pb2.LoadModelResponse:
         state, seconds = await self.replica.load(request.model_id)
-        return replica_pb2.LoadModelResponse(model=state_to_pb(state), load_seconds=seconds)
+        return replica_pb2.LoadModelResponse(model=model_status_to_pb(state), load_seconds=seconds)
 
     async def UnloadModel(
         self,
@@ -52,5 +53,5 @@ class ReplicaServicer(replica_pb2_grpc.ModelReplicaServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> replica_pb2.ListModelsResponse:
         return replica_pb2.ListModelsResponse(
-            replica_id=self.replica.replica_id, models=[state_to_pb(s) for s in self.replica.models()]
+            replica_id=self.replica.replica_id, models=[model_status_to_pb(s) for s in self.replica.models()]
         )

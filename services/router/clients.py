@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import grpc
 
 from hugginggpt.errors import DeadlineExceeded
 from hugginggpt.rpc import MAX_MESSAGE_BYTES, outbound_metadata
 from hugginggpt.v1 import replica_pb2, replica_pb2_grpc, router_pb2
-from services.router.registry import ModelState
 from services.router.routing import ReplicaBusy, ReplicaGone
 
 # No transparent retries: a replica that fails is the router's to reroute, not the channel's to hammer.
@@ -18,11 +15,6 @@ _OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
 ]
-
-
-def model_states(models: Iterable[router_pb2.ModelStatus]) -> list[ModelState]:
-    """Proto model statuses as registry entries."""
-    return [ModelState(m.model_id, tuple(m.task_types), m.loaded, m.memory_bytes, m.error) for m in models]
 
 
 class ReplicaClients:

@@ -10,8 +10,8 @@ from typing import Any
 
 from kubernetes import client, watch
 
+from hugginggpt.convert import model_status_from_pb
 from hugginggpt.v1 import replica_pb2
-from services.router.clients import model_states
 from services.router.routing import ReplicaGone, Router
 
 logger = logging.getLogger(__name__)
@@ -123,8 +123,8 @@ class KubernetesDiscovery:
             return
         self.pending.pop(name, None)
         replica_id = listing.replica_id or name
-        await self._router.register(replica_id, address, model_states(listing.models), self._max_in_flight,
-                                    pinned=True)
+        models = [model_status_from_pb(m) for m in listing.models]
+        await self._router.register(replica_id, address, models, self._max_in_flight, pinned=True)
         self.known[name] = (replica_id, address)
 
     async def _remove(self, name: str, reason: str) -> None:
@@ -143,7 +143,7 @@ class KubernetesDiscovery:
                     listing = await self._probe(address, 5.0)
                 except ReplicaGone:
                     continue  # the pod's readiness (and the watch) decide when it leaves
-                await self._router.heartbeat(replica_id, model_states(listing.models))
+                await self._router.heartbeat(replica_id, [model_status_from_pb(m) for m in listing.models])
 
     def _watch_loop(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Event]) -> None:
         backoff = 1.0

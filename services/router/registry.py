@@ -6,22 +6,12 @@ import time
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 
+from hugginggpt.domain import ModelStatus
 from hugginggpt.errors import PermissionDenied
 
 # A replica that lists this model id serves any model of the task types given with it
 # (the transformers path loads arbitrary Hub ids); exact listings are preferred over it.
 ANY_MODEL = "*"
-
-
-@dataclass(frozen=True)
-class ModelState:
-    """A model a replica can serve, and whether it is loaded there now."""
-
-    model_id: str
-    task_types: tuple[str, ...] = ()
-    loaded: bool = False
-    memory_bytes: int = 0
-    error: str = ""
 
 
 @dataclass
@@ -30,7 +20,7 @@ class Replica:
 
     replica_id: str
     address: str
-    models: dict[str, ModelState]
+    models: dict[str, ModelStatus]
     max_in_flight: int
     last_seen: float
     in_flight: int = 0
@@ -72,7 +62,7 @@ class Registry:
         self,
         replica_id: str,
         address: str,
-        models: Iterable[ModelState],
+        models: Iterable[ModelStatus],
         max_in_flight: int,
         pinned: bool = False,
     ) -> Replica:
@@ -106,7 +96,7 @@ class Registry:
     def _held(self, replica: Replica) -> bool:
         return replica.pinned or self.clock() - replica.last_seen <= self.ttl_seconds
 
-    def heartbeat(self, replica_id: str, models: Iterable[ModelState] | None) -> bool:
+    def heartbeat(self, replica_id: str, models: Iterable[ModelStatus] | None) -> bool:
         """Refreshes a known replica; False when unknown (it should register again)."""
         replica = self._replicas.get(replica_id)
         if replica is None:
@@ -152,8 +142,8 @@ class Registry:
         replica = self._replicas.get(replica_id)
         if replica is None:
             return
-        state = replica.models.get(model_id) or ModelState(model_id, (task_type,) if task_type else ())
-        replica.models[model_id] = ModelState(state.model_id, state.task_types, True, state.memory_bytes)
+        state = replica.models.get(model_id) or ModelStatus(model_id, (task_type,) if task_type else ())
+        replica.models[model_id] = ModelStatus(state.model_id, state.task_types, True, state.memory_bytes)
 
     def deployed_models(self) -> list[str]:
         """Model ids some replica lists (without wildcards), sorted."""

@@ -11,11 +11,11 @@ from typing import Protocol
 
 from hugginggpt.auth import check_mode
 from hugginggpt.convert import mode_from_pb
-from hugginggpt.domain import InferenceMode
+from hugginggpt.domain import InferenceMode, ModelStatus
 from hugginggpt.errors import DeadlineExceeded, NotFound, ResourceExhausted, Unavailable
 from hugginggpt.v1 import common_pb2, router_pb2
 from services.router import metrics
-from services.router.registry import ModelState, Registry, Replica, choose
+from services.router.registry import Registry, Replica, choose
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Router:
         self,
         replica_id: str,
         address: str,
-        models: Iterable[ModelState],
+        models: Iterable[ModelStatus],
         max_in_flight: int,
         pinned: bool = False,
     ) -> None:
@@ -85,7 +85,7 @@ class Router:
             self._changed.notify_all()
         logger.info("replica %s registered at %s", replica_id, address)
 
-    async def heartbeat(self, replica_id: str, models: Iterable[ModelState] | None) -> bool:
+    async def heartbeat(self, replica_id: str, models: Iterable[ModelStatus] | None) -> bool:
         async with self._changed:
             known = self.registry.heartbeat(replica_id, models)
             self._changed.notify_all()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import grpc
 
+from hugginggpt.convert import model_status_from_pb
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
-from services.router.clients import model_states
 from services.router.registry import Replica
 from services.router.routing import Router
 
@@ -42,7 +42,7 @@ class RouterServicer(router_pb2_grpc.ModelRouterServiceServicer):
             raise InvalidRequest(f"replica.address {info.address!r} must be host:port")
         if info.max_in_flight < 0:
             raise InvalidRequest("replica.max_in_flight must not be negative (0 means the router's default)")
-        await self._router.register(info.replica_id, info.address, model_states(info.models),
+        await self._router.register(info.replica_id, info.address, [model_status_from_pb(m) for m in info.models],
                                     info.max_in_flight or self._max_in_flight)
         return router_pb2.RegisterReplicaResponse(heartbeat_interval_seconds=self._heartbeat)
 
@@ -50,7 +50,7 @@ class RouterServicer(router_pb2_grpc.ModelRouterServiceServicer):
                         ) -> router_pb2.HeartbeatResponse:
         if not request.replica_id:
             raise InvalidRequest("replica_id is required")
-        known = await self._router.heartbeat(request.replica_id, model_states(request.models))
+        known = await self._router.heartbeat(request.replica_id, [model_status_from_pb(m) for m in request.models])
         return router_pb2.HeartbeatResponse(known=known)
 
     async def ListDeployments(self, request: router_pb2.ListDeploymentsRequest,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hugginggpt.domain import InferenceMode
+from hugginggpt.domain import InferenceMode, ModelStatus
 from hugginggpt.settings import SettingsError
 from services.router.config import RouterConfig
-from services.router.registry import ANY_MODEL, ModelState, Registry, choose
+from services.router.registry import ANY_MODEL, Registry, choose
 
 
 class Clock:
@@ -21,8 +21,8 @@ class Clock:
 def test_replica_that_stops_heartbeating_is_dropped_after_ttl() -> None:
     clock = Clock()
     registry = Registry(ttl_seconds=10, clock=clock)
-    registry.register("a", "h:1", [ModelState("m")], 2)
-    registry.register("b", "h:2", [ModelState("m")], 2)
+    registry.register("a", "h:1", [ModelStatus("m")], 2)
+    registry.register("b", "h:2", [ModelStatus("m")], 2)
     clock.now += 8
     assert registry.heartbeat("b", None)
     clock.now += 5
@@ -34,23 +34,23 @@ def test_replica_that_stops_heartbeating_is_dropped_after_ttl() -> None:
 def test_pinned_replicas_survive_the_ttl() -> None:
     clock = Clock()
     registry = Registry(ttl_seconds=1, clock=clock)
-    registry.register("pod", "h:1", [ModelState("m")], 2, pinned=True)
+    registry.register("pod", "h:1", [ModelStatus("m")], 2, pinned=True)
     clock.now += 100
     assert registry.expire() == []
 
 
 def test_heartbeat_from_unknown_replica_asks_it_to_register() -> None:
     registry = Registry(ttl_seconds=10)
-    assert registry.heartbeat("ghost", [ModelState("m")]) is False
+    assert registry.heartbeat("ghost", [ModelStatus("m")]) is False
 
 
 def test_heartbeat_replaces_models_and_clears_suspicion_but_keeps_in_flight() -> None:
     registry = Registry(ttl_seconds=10)
-    replica = registry.register("a", "h:1", [ModelState("m1")], 2)
+    replica = registry.register("a", "h:1", [ModelStatus("m1")], 2)
     replica.in_flight = 1
     registry.mark_suspect("a")
     assert registry.capable("m1", "t") == []
-    registry.heartbeat("a", [ModelState("m2", loaded=True)])
+    registry.heartbeat("a", [ModelStatus("m2", loaded=True)])
     assert registry.capable("m1", "t") == []
     assert [r.replica_id for r in registry.capable("m2", "t")] == ["a"]
     assert replica.in_flight == 1
@@ -58,14 +58,14 @@ def test_heartbeat_replaces_models_and_clears_suspicion_but_keeps_in_flight() ->
 
 def test_models_with_errors_are_not_servable() -> None:
     registry = Registry(ttl_seconds=10)
-    registry.register("a", "h:1", [ModelState("broken", error="weights missing")], 2)
+    registry.register("a", "h:1", [ModelStatus("broken", error="weights missing")], 2)
     assert registry.capable("broken", "t") == []
     assert registry.deployed_models() == []
 
 
 def test_wildcard_serves_any_model_of_its_task_types_only() -> None:
     registry = Registry(ttl_seconds=10)
-    registry.register("generic", "h:1", [ModelState(ANY_MODEL, ("text-classification",))], 2)
+    registry.register("generic", "h:1", [ModelStatus(ANY_MODEL, ("text-classification",))], 2)
     assert registry.capable("any/model", "text-classification")
     assert registry.capable("any/model", "image-classification") == []
     assert registry.deployed_models() == []
@@ -73,16 +73,16 @@ def test_wildcard_serves_any_model_of_its_task_types_only() -> None:
 
 def test_choose_prefers_the_replica_holding_the_model_even_when_busier() -> None:
     registry = Registry(ttl_seconds=10)
-    holder = registry.register("holder", "h:1", [ModelState("m", loaded=True)], 4)
-    idle = registry.register("idle", "h:2", [ModelState("m")], 4)
+    holder = registry.register("holder", "h:1", [ModelStatus("m", loaded=True)], 4)
+    idle = registry.register("idle", "h:2", [ModelStatus("m")], 4)
     holder.in_flight = 3
     assert choose([holder, idle], "m") is holder
 
 
 def test_choose_takes_least_loaded_when_nobody_holds_the_model() -> None:
     registry = Registry(ttl_seconds=10)
-    a = registry.register("a", "h:1", [ModelState("m")], 4)
-    b = registry.register("b", "h:2", [ModelState("m")], 2)
+    a = registry.register("a", "h:1", [ModelStatus("m")], 4)
+    b = registry.register("b", "h:2", [ModelStatus("m")], 2)
     a.in_flight, b.in_flight = 2, 0
     assert choose([a, b], "m") is b
     registry.mark_loaded("b", "m")

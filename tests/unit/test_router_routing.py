@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from hugginggpt.domain import InferenceMode
+from hugginggpt.domain import InferenceMode, ModelStatus
 from hugginggpt.errors import NotFound, ResourceExhausted, Unavailable
 from hugginggpt.v1 import common_pb2, router_pb2
-from services.router.registry import ModelState, Registry
+from services.router.registry import Registry
 from services.router.routing import ReplicaBusy, ReplicaGone, Router
 
 
@@ -57,7 +57,7 @@ async def make(mode: InferenceMode = InferenceMode.LOCAL, hosted: Hosted | None 
     router = Router(Registry(ttl_seconds=30), transport, hosted, mode)
     for n in range(replicas):
         rid = f"r{n}"
-        await router.register(rid, rid, [ModelState("m", loaded=(rid == loaded_on))], max_in_flight)
+        await router.register(rid, rid, [ModelStatus("m", loaded=(rid == loaded_on))], max_in_flight)
     return router, transport
 
 
@@ -196,7 +196,7 @@ async def test_waiters_wake_when_a_new_replica_registers() -> None:
     await asyncio.sleep(0.01)
     waiting = asyncio.create_task(router.infer(inference(), 5))
     await asyncio.sleep(0.01)
-    await router.register("r9", "r9", [ModelState("m")], 1)
+    await router.register("r9", "r9", [ModelStatus("m")], 1)
     outcome = await asyncio.wait_for(waiting, 0.5)
     assert outcome.replica_id == "r9"
     slow.cancel()

@@ -10,6 +10,7 @@ import pytest
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.artifacts_s3 import open_artifact_store
 from hugginggpt.auth import check_mode, service_token
+from hugginggpt.domain import ModelStatus
 from hugginggpt.errors import PermissionDenied, ResourceExhausted
 from hugginggpt.settings import SettingsError
 from hugginggpt.v1 import common_pb2
@@ -18,7 +19,7 @@ from services.executor.config import ExecutorConfig
 from services.executor.servicer import ExecutorServicer
 from services.router.__main__ import hosted_backend
 from services.router.config import RouterConfig
-from services.router.registry import ModelState, Registry
+from services.router.registry import Registry
 
 
 def test_services_refuse_to_start_without_a_token_unless_told_they_are_open() -> None:
@@ -65,16 +66,16 @@ def test_a_user_token_closes_the_local_gateway(tmp_path: Path, monkeypatch: pyte
 def test_a_live_replica_keeps_its_id_until_its_heartbeats_stop() -> None:
     now = [100.0]
     registry = Registry(ttl_seconds=10, clock=lambda: now[0])
-    registry.register("r0", "10.0.0.1:1", [ModelState("m")], 2)
+    registry.register("r0", "10.0.0.1:1", [ModelStatus("m")], 2)
     with pytest.raises(PermissionDenied, match="held by the replica at 10.0.0.1:1"):
-        registry.register("r0", "10.6.6.6:1", [ModelState("m")], 2)
+        registry.register("r0", "10.6.6.6:1", [ModelStatus("m")], 2)
     now[0] += 11  # r0 went silent: a restarted pod (new address) may take the id again
-    assert registry.register("r0", "10.0.0.2:1", [ModelState("m")], 2).address == "10.0.0.2:1"
-    registry.register("pod", "10.0.0.3:1", [ModelState("m")], 2, pinned=True)
+    assert registry.register("r0", "10.0.0.2:1", [ModelStatus("m")], 2).address == "10.0.0.2:1"
+    registry.register("pod", "10.0.0.3:1", [ModelStatus("m")], 2, pinned=True)
     now[0] += 100
     with pytest.raises(PermissionDenied):  # discovered pods never expire, so nobody else takes their id
-        registry.register("pod", "10.6.6.6:1", [ModelState("m")], 2)
-    assert registry.register("pod", "10.0.0.4:1", [ModelState("m")], 2, pinned=True).address == "10.0.0.4:1"
+        registry.register("pod", "10.6.6.6:1", [ModelStatus("m")], 2)
+    assert registry.register("pod", "10.0.0.4:1", [ModelStatus("m")], 2, pinned=True).address == "10.0.0.4:1"
 
 
 def test_a_local_mode_router_opens_no_artifact_store(tmp_path: Path) -> None:

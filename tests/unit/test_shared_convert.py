@@ -7,12 +7,14 @@ import pytest
 from hugginggpt.convert import (
     mode_from_pb,
     mode_to_pb,
+    model_status_from_pb,
+    model_status_to_pb,
     role_from_pb,
     role_to_pb,
     task_state_from_pb,
     task_state_to_pb,
 )
-from hugginggpt.domain import InferenceMode, TaskState
+from hugginggpt.domain import InferenceMode, ModelStatus, TaskState
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2 as epb
 
@@ -43,3 +45,8 @@ def test_every_role_survives_the_wire(role: str) -> None:
 def test_an_unknown_role_is_the_users() -> None:
     assert role_to_pb("tool") == pb.ROLE_USER
     assert role_from_pb(pb.ROLE_UNSPECIFIED) == "user"
+
+
+def test_a_model_status_survives_the_wire() -> None:
+    status = ModelStatus("openai/whisper-tiny.en", ("automatic-speech-recognition",), True, 151_000_000, "")
+    assert model_status_from_pb(model_status_to_pb(status)) == status
