@@ -56,13 +56,13 @@ def measure_one(model_id: str) -> dict[str, object]:
     from hugginggpt.artifacts import ArtifactStore
     from hugginggpt.llm import LlmClient, LlmSettings
     from services.replica.backends.base import BackendContext
-    from services.replica.catalog import Catalog
+    from services.replica.catalog import ReplicaCatalog
     from services.replica.models import resident_bytes
     from services.replica.results import Input, Request, Result
 
     task, slot, value = CASES[model_id]
     only = frozenset({"mediapipe"}) if model_id.startswith("google/mediapipe") else None
-    entry = Catalog.default(only=only).get(model_id)
+    entry = ReplicaCatalog.default(only=only).get(model_id)
     store = ArtifactStore(Path(tempfile.mkdtemp()), 50 << 20)
     ctx = BackendContext(store, "cpu", LlmClient(LlmSettings.from_env("expert")))
     if slot == "text":

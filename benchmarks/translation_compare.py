@@ -106,10 +106,10 @@ def run_system(name: str, pairs: list[tuple[str, str]], target: str, model_id: s
     from hugginggpt.llm import LlmClient, LlmSettings
     from services.replica.backends import backend_for
     from services.replica.backends.base import BackendContext
-    from services.replica.catalog import Catalog
+    from services.replica.catalog import ReplicaCatalog
     from services.replica.results import Input, Request, Result
 
-    entry = Catalog.default().get(model_id)
+    entry = ReplicaCatalog.default().get(model_id)
     store = ArtifactStore(Path(tempfile.mkdtemp()), 1 << 20)
     ctx = BackendContext(store, "cpu", LlmClient(LlmSettings.from_env("expert")))
     handle = backend_for(entry.backend).load(model_id, "translation", ctx)

@@ -19,7 +19,7 @@ from hugginggpt.settings import env_str
 from hugginggpt.v1 import replica_pb2, replica_pb2_grpc
 from services.replica.backends import backend_for
 from services.replica.backends.base import Backend, BackendContext
-from services.replica.catalog import Catalog, Entry
+from services.replica.catalog import Entry, ReplicaCatalog
 from services.replica.clients import RouterRegistration
 from services.replica.config import ReplicaConfig
 from services.replica.models import ModelManager
@@ -61,7 +61,7 @@ def create(
         limits=config.limits,
     )
     manager = ModelManager(
-        Catalog.default(allow_any and config.allow_any_model, only=only, extra=list(extra)),
+        ReplicaCatalog.default(allow_any and config.allow_any_model, only=only, extra=list(extra)),
         ctx,
         pool,
         config.memory_budget_bytes,

@@ -24,7 +24,7 @@ class Entry:
     description: str = ""
 
 
-class Catalog:
+class ReplicaCatalog:
     """Known entries, plus transformers entries made on first request for other ids."""
 
     def __init__(self, entries: list[Entry], allow_any: bool = False) -> None:
@@ -38,7 +38,7 @@ class Catalog:
         registry: Path = REGISTRY,
         only: frozenset[str] | None = None,
         extra: Sequence[Entry] = (),
-    ) -> Catalog:
+    ) -> ReplicaCatalog:
         """The registry's entries for the backends hosted here, then `extra`."""
         raw = json.loads(registry.read_text())["models"]
         entries = [

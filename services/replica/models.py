@@ -16,7 +16,7 @@ from hugginggpt.errors import HuggingGPTError, InvalidRequest, NotFound, Resourc
 from services.replica.backends import backend_for
 from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
 from services.replica.batching import DynamicBatcher
-from services.replica.catalog import Catalog, Entry
+from services.replica.catalog import Entry, ReplicaCatalog
 from services.replica.errors import ModelBroken
 from services.replica.results import Request
 
@@ -45,7 +45,7 @@ class ModelManager:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: ReplicaCatalog,
         ctx: BackendContext,
         pool: ThreadPoolExecutor,
         budget_bytes: int,

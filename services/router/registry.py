@@ -15,7 +15,7 @@ ANY_MODEL = "*"
 
 
 @dataclass
-class Replica:
+class RegisteredReplica:
     """A model host as the router sees it."""
 
     replica_id: str
@@ -56,7 +56,7 @@ class Registry:
 
     ttl_seconds: float
     clock: Callable[[], float] = time.monotonic
-    _replicas: dict[str, Replica] = field(default_factory=dict)
+    _replicas: dict[str, RegisteredReplica] = field(default_factory=dict)
 
     def register(
         self,
@@ -65,7 +65,7 @@ class Registry:
         models: Iterable[ModelStatus],
         max_in_flight: int,
         pinned: bool = False,
-    ) -> Replica:
+    ) -> RegisteredReplica:
         """Adds a replica or refreshes it; keeps its in-flight count and clears any suspicion.
 
         Raises PermissionDenied when a replica registering itself (not pinned) names an id that a live
@@ -81,7 +81,7 @@ class Registry:
             )
         states = {m.model_id: m for m in models}
         if existing is None:
-            existing = Replica(replica_id, address, states, max(1, max_in_flight), self.clock())
+            existing = RegisteredReplica(replica_id, address, states, max(1, max_in_flight), self.clock())
             existing.pinned = pinned
             self._replicas[replica_id] = existing
             return existing
@@ -93,7 +93,7 @@ class Registry:
         existing.pinned = existing.pinned or pinned
         return existing
 
-    def _held(self, replica: Replica) -> bool:
+    def _held(self, replica: RegisteredReplica) -> bool:
         return replica.pinned or self.clock() - replica.last_seen <= self.ttl_seconds
 
     def heartbeat(self, replica_id: str, models: Iterable[ModelStatus] | None) -> bool:
@@ -107,10 +107,10 @@ class Registry:
         replica.suspect = False
         return True
 
-    def remove(self, replica_id: str) -> Replica | None:
+    def remove(self, replica_id: str) -> RegisteredReplica | None:
         return self._replicas.pop(replica_id, None)
 
-    def expire(self) -> list[Replica]:
+    def expire(self) -> list[RegisteredReplica]:
         """Drops replicas whose last heartbeat is older than the TTL (pinned ones excepted)."""
         cutoff = self.clock() - self.ttl_seconds
         gone = [r for r in self._replicas.values() if not r.pinned and r.last_seen < cutoff]
@@ -118,17 +118,17 @@ class Registry:
             del self._replicas[replica.replica_id]
         return gone
 
-    def get(self, replica_id: str) -> Replica | None:
+    def get(self, replica_id: str) -> RegisteredReplica | None:
         return self._replicas.get(replica_id)
 
-    def replicas(self) -> list[Replica]:
+    def replicas(self) -> list[RegisteredReplica]:
         return sorted(self._replicas.values(), key=lambda r: r.replica_id)
 
-    def listing(self, model_id: str, task_type: str = "") -> list[Replica]:
+    def listing(self, model_id: str, task_type: str = "") -> list[RegisteredReplica]:
         """Every replica that lists the model, suspect or not."""
         return [r for r in self.replicas() if r.lists(model_id, task_type)]
 
-    def capable(self, model_id: str, task_type: str, exclude: Set[str] = frozenset()) -> list[Replica]:
+    def capable(self, model_id: str, task_type: str, exclude: Set[str] = frozenset()) -> list[RegisteredReplica]:
         """Replicas that can serve the model now: listed, not suspect, not excluded."""
         return [r for r in self.listing(model_id, task_type) if not r.suspect and r.replica_id not in exclude]
 
@@ -151,11 +151,11 @@ class Registry:
             m for r in self._replicas.values() for m, s in r.models.items() if m != ANY_MODEL and not s.error
         })
 
-    def seconds_since(self, replica: Replica) -> float:
+    def seconds_since(self, replica: RegisteredReplica) -> float:
         return max(0.0, self.clock() - replica.last_seen)
 
 
-def choose(free: list[Replica], model_id: str) -> Replica:
+def choose(free: list[RegisteredReplica], model_id: str) -> RegisteredReplica:
     """The replica to run on: one that holds the model if any, least loaded first, ties by id."""
     holders = [r for r in free if r.holds(model_id)]
     exact = [r for r in free if model_id in r.models]

@@ -15,7 +15,7 @@ from hugginggpt.domain import InferenceMode, ModelStatus
 from hugginggpt.errors import DeadlineExceeded, NotFound, ResourceExhausted, Unavailable
 from hugginggpt.v1 import common_pb2, router_pb2
 from services.router import metrics
-from services.router.registry import Registry, Replica, choose
+from services.router.registry import RegisteredReplica, Registry, choose
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class Router:
         return mode
 
     async def _run_on(
-        self, replica: Replica, inference: router_pb2.Inference, deadline: float
+        self, replica: RegisteredReplica, inference: router_pb2.Inference, deadline: float
     ) -> router_pb2.InferenceOutcome:
         started = self._clock()
         left = deadline - started
@@ -176,7 +176,7 @@ class Router:
 
     async def _acquire(
         self, inference: router_pb2.Inference, deadline: float, excluded: set[str]
-    ) -> Replica | None:
+    ) -> RegisteredReplica | None:
         """Takes a slot on the best replica; waits for one within the deadline; None when too busy."""
         model, task = inference.model_id, inference.task_type
         started = self._clock()
@@ -205,19 +205,19 @@ class Router:
         finally:
             self._waiting[model] -= 1
 
-    async def _release(self, replica: Replica) -> None:
+    async def _release(self, replica: RegisteredReplica) -> None:
         async with self._changed:
             replica.in_flight = max(0, replica.in_flight - 1)
             if self.registry.get(replica.replica_id) is replica:
                 metrics.REPLICA_IN_FLIGHT.labels(replica.replica_id).set(replica.in_flight)
             self._changed.notify_all()
 
-    async def _suspect(self, replica: Replica, exc: Exception) -> None:
+    async def _suspect(self, replica: RegisteredReplica, exc: Exception) -> None:
         logger.warning("replica %s failed mid-request (%s); suspect now, rerouting", replica.replica_id, exc)
         async with self._changed:
             self.registry.mark_suspect(replica.replica_id)
 
-    def _expected_wait(self, model: str, candidates: list[Replica]) -> float:
+    def _expected_wait(self, model: str, candidates: list[RegisteredReplica]) -> float:
         """Seconds until a slot frees for the newest waiter, from the model's observed latency."""
         latency = self._latency.get(model)
         if latency is None:

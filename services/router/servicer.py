@@ -8,7 +8,7 @@ from hugginggpt.convert import model_status_from_pb
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import router_pb2, router_pb2_grpc
-from services.router.registry import Replica
+from services.router.registry import RegisteredReplica
 from services.router.routing import Router
 
 
@@ -65,7 +65,7 @@ class RouterServicer(router_pb2_grpc.ModelRouterServiceServicer):
         return router_pb2.ListDeploymentsResponse(replicas=states, hosted_available=hosted)
 
 
-def _info(replica: Replica) -> router_pb2.ReplicaInfo:
+def _info(replica: RegisteredReplica) -> router_pb2.ReplicaInfo:
     models = [
         router_pb2.ModelStatus(model_id=m.model_id, task_types=list(m.task_types), loaded=m.loaded,
                                memory_bytes=m.memory_bytes, error=m.error)

@@ -12,7 +12,7 @@ from hugginggpt.server import ServerSpec, run
 from hugginggpt.tasktypes import load_task_types
 from hugginggpt.v1 import selector_pb2, selector_pb2_grpc
 from services.selector.catalog import load_catalog
-from services.selector.clients import RouterClient, offline_fallback
+from services.selector.clients import DeploymentsClient, offline_fallback
 from services.selector.config import OFFLINE, SelectorConfig
 from services.selector.deployments import DeploymentCache
 from services.selector.ranking import Ranker
@@ -25,7 +25,7 @@ async def main() -> None:
     traces = tracing.setup("selector")  # no-op unless HUGGINGGPT_OTEL_ENABLED; before any channel
     config = SelectorConfig.from_env()
     catalog = load_catalog(config.snapshot, OFFLINE, config.extra)
-    router = RouterClient(config.router_address)
+    router = DeploymentsClient(config.router_address)
     llm = LlmClient(config.llm)
     deployments = DeploymentCache(router.deployments, offline_fallback(OFFLINE), config.router_cache_seconds)
     embedder = MiniLm()

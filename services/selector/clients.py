@@ -10,7 +10,7 @@ from hugginggpt.v1 import router_pb2, router_pb2_grpc
 from services.selector.deployments import Deployments
 
 
-class RouterClient:
+class DeploymentsClient:
     """Asks ModelRouterService.ListDeployments; one channel for the process."""
 
     def __init__(self, address: str, timeout: float = 2.0) -> None:

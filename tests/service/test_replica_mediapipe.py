@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.v1 import replica_pb2, replica_pb2_grpc, router_pb2
-from services.replica.catalog import Catalog
+from services.replica.catalog import ReplicaCatalog
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ROOT / ".venv-mediapipe" / "bin" / "python"
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.skipif(not VENV_PYTHON.exists(), reason="run scripts/se
 
 
 def test_main_replica_leaves_mediapipe_models_to_their_own_replica() -> None:
-    main_ids = {e.model_id for e in Catalog.default().entries()}
-    mp_ids = {e.model_id for e in Catalog.default(False, only=frozenset({"mediapipe"})).entries()}
+    main_ids = {e.model_id for e in ReplicaCatalog.default().entries()}
+    mp_ids = {e.model_id for e in ReplicaCatalog.default(False, only=frozenset({"mediapipe"})).entries()}
     assert mp_ids == {
         "google/mediapipe-pose",
         "google/mediapipe-face-detection",

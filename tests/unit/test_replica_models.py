@@ -14,7 +14,7 @@ import pytest
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, NotFound, ResourceExhausted
 from services.replica.backends.base import Backend, BackendContext, Handle
-from services.replica.catalog import Catalog, Entry
+from services.replica.catalog import Entry, ReplicaCatalog
 from services.replica.models import MB, ModelManager
 from services.replica.results import Input, Request, Result
 from tests.doubles.sleep_model import SLEEP_ENTRY, SLEEP_MODEL
@@ -56,7 +56,7 @@ class FakeBackend(Backend):
 def _manager(tmp_path: Path, budget_mb: int = 250) -> tuple[ModelManager, FakeBackend]:
     backend = FakeBackend()
     ids = ["a", "b", "c", "broken", "batchy"]
-    catalog = Catalog([Entry(i, ("text-generation",), "fake", 100) for i in ids], allow_any=False)
+    catalog = ReplicaCatalog([Entry(i, ("text-generation",), "fake", 100) for i in ids], allow_any=False)
     ctx = BackendContext(ArtifactStore(tmp_path, MB))
     manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.01, True, lambda _n: backend)
     return manager, backend
@@ -137,12 +137,12 @@ async def test_unload_frees_and_reports(tmp_path: Path) -> None:
 
 
 def test_a_test_model_is_listed_only_when_its_caller_adds_it() -> None:
-    assert SLEEP_MODEL not in {e.model_id for e in Catalog.default().entries()}
-    listed = {e.model_id for e in Catalog.default(extra=[SLEEP_ENTRY]).entries()}
+    assert SLEEP_MODEL not in {e.model_id for e in ReplicaCatalog.default().entries()}
+    listed = {e.model_id for e in ReplicaCatalog.default(extra=[SLEEP_ENTRY]).entries()}
     assert SLEEP_MODEL in listed and "openai/whisper-tiny.en" in listed
     assert "google/mediapipe-pose" not in listed  # served by the mediapipe replica
     with pytest.raises(NotFound):
-        Catalog.default().get(SLEEP_MODEL)
+        ReplicaCatalog.default().get(SLEEP_MODEL)
 
 
 async def test_preload_loads_what_it_can_and_records_the_rest(tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ async def test_calls_into_unsafe_models_never_overlap(tmp_path: Path, thread_saf
         def load(self, model_id: str, task_type: str, ctx: BackendContext) -> Handle:
             return handle
 
-    catalog = Catalog([Entry("m", ("text-generation",), "fake", 1)], allow_any=False)
+    catalog = ReplicaCatalog([Entry("m", ("text-generation",), "fake", 1)], allow_any=False)
     ctx = BackendContext(ArtifactStore(tmp_path, MB))
     manager = ModelManager(catalog, ctx, ThreadPoolExecutor(2), 100 * MB, 8, 0.0, False, lambda _n: OneBackend())
     await asyncio.gather(*(manager.predict(_req("m")) for _ in range(4)))
@@ -190,8 +190,8 @@ async def test_calls_into_unsafe_models_never_overlap(tmp_path: Path, thread_saf
 
 def test_hub_models_on_demand_are_off_by_default() -> None:
     with pytest.raises(NotFound, match="HUGGINGGPT_REPLICA_ALLOW_ANY_MODEL"):
-        Catalog.default().get("someone/a-70b-model", "text-generation")
-    assert Catalog.default(allow_any=True).get("someone/small", "text-generation")
+        ReplicaCatalog.default().get("someone/a-70b-model", "text-generation")
+    assert ReplicaCatalog.default(allow_any=True).get("someone/small", "text-generation")
 
 
 class SizedPipelines(Backend):
@@ -213,7 +213,7 @@ class SizedPipelines(Backend):
 
 
 def _on_demand(tmp_path: Path, backend: Backend, budget_mb: int) -> ModelManager:
-    catalog = Catalog([Entry("small", ("text-generation",), "fake", 1)], allow_any=True)
+    catalog = ReplicaCatalog([Entry("small", ("text-generation",), "fake", 1)], allow_any=True)
     ctx = BackendContext(ArtifactStore(tmp_path / "artifacts", MB), local_model_roots=(str(tmp_path),))
     return ModelManager(catalog, ctx, ThreadPoolExecutor(2), budget_mb * MB, 8, 0.0, False, lambda _n: backend)
 
