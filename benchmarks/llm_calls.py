@@ -19,7 +19,7 @@ from hugginggpt.tasktypes import load_task_types
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
 from services.planner.evaluation import sample_turn
-from services.responder.outcomes import Outcome, Result
+from services.responder.outcomes import Result, TaskOutcome
 from services.responder.responding import Done, Responder, ResponderPolicy, Turn
 from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.clients import offline_fallback
@@ -31,10 +31,10 @@ from services.selector.selection import Policy, Selector
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "taskbench-hf" / "dev.jsonl"
 
 
-def stand_in(outcome_of: int, task_type: str, model_id: str) -> Outcome:
+def stand_in(outcome_of: int, task_type: str, model_id: str) -> TaskOutcome:
     """Execution is not part of this figure: each task gets a labelled stand-in result."""
     text = f"(stand-in output of {task_type}; the benchmark does not run models)"
-    return Outcome(outcome_of, task_type, "succeeded" if model_id else "failed", model_id,
+    return TaskOutcome(outcome_of, task_type, "succeeded" if model_id else "failed", model_id,
                    "" if model_id else "no model can run", Result(text=text))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import grpc
 
 from gateway import metrics
-from gateway.pipeline import Outcome, Pipeline, Turn
+from gateway.pipeline import Pipeline, PipelineRequest, PipelineResult
 from gateway.sessions import ANSWERED, CANCELLED, FAILED, SessionStore, StoredMessage, check_session_id
 from hugginggpt.artifacts import ArtifactStore
 from hugginggpt.convert import artifact_from_pb, artifact_to_pb, role_to_pb
@@ -89,14 +89,14 @@ class Conversations:
         return [stored_to_pb(m) for m in keep]
 
     def _turn(self, history: list[pb.Message], content: str, attachments: list[pb.Artifact], mode: int,
-              client_seconds_left: float | None, received: float) -> Turn:
+              client_seconds_left: float | None, received: float) -> PipelineRequest:
         """The turn, due `client_seconds_left` after `received` (the loop's time when the call came in, so the
         time spent checking and loading the session counts against the deadline, as the caller sees it)."""
         budget = self.limits.request_timeout_seconds
         if client_seconds_left is not None:
             budget = min(budget, client_seconds_left)
         current = pb.Message(role=pb.ROLE_USER, content=content, attachments=attachments)
-        return Turn([*history, current], mode, received + budget)
+        return PipelineRequest([*history, current], mode, received + budget)
 
     async def chat(self, request: gateway_pb2.ChatRequest, request_id: str,
                    client_seconds_left: float | None) -> AsyncIterator[gateway_pb2.ChatResponse]:
@@ -111,7 +111,7 @@ class Conversations:
         session_id = request.session_id or await self.sessions.create()
         turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left, received)
         await self.sessions.append(session_id, [StoredMessage("user", request.content, _domain(attachments))])
-        outcome = Outcome()
+        outcome = PipelineResult()
         outcome_label = "error"
         ended = False
         self._active += 1
@@ -154,7 +154,7 @@ class Conversations:
         attachments = self._check(request.content, list(request.attachments))
         history = await self._history(request.session_id)
         turn = self._turn(history, request.content, attachments, request.mode, client_seconds_left, received)
-        outcome = Outcome()
+        outcome = PipelineResult()
         await self.pipeline.run_tasks(turn, outcome)
         _observe_usage("RunTasks", outcome.usage())
         metrics.REQUEST_LATENCY.labels("RunTasks", "ok").observe(time.perf_counter() - started)

@@ -43,7 +43,7 @@ class PipelineOptions:
 
 
 @dataclass
-class Turn:
+class PipelineRequest:
     """One request as the pipeline sees it: the conversation (last message = this request) and limits."""
 
     messages: list[pb.Message]
@@ -60,7 +60,7 @@ class Turn:
 
 
 @dataclass
-class Outcome:
+class PipelineResult:
     """What a run produced, for the summary, RunTasks and the session."""
 
     plan: planner_pb2.PlanResponse | None = None
@@ -124,7 +124,7 @@ class Pipeline:
         self.options = options
         self.tracer = tracer
 
-    async def chat(self, turn: Turn, outcome: Outcome) -> AsyncIterator[gateway_pb2.ChatResponse]:
+    async def chat(self, turn: PipelineRequest, outcome: PipelineResult) -> AsyncIterator[gateway_pb2.ChatResponse]:
         """Streams the events of one chat turn; fills outcome as it goes."""
 
         async def work(emit: Emit) -> None:
@@ -134,13 +134,13 @@ class Pipeline:
         async for event in self._events(turn, work):
             yield event
 
-    async def run_tasks(self, turn: Turn, outcome: Outcome) -> None:
+    async def run_tasks(self, turn: PipelineRequest, outcome: PipelineResult) -> None:
         """Plans, selects and runs without an answer."""
         async for _ in self._events(turn, lambda emit: _Run(self, turn, outcome, emit).tasks()):
             pass
 
     async def _events(
-        self, turn: Turn, work: Callable[[Emit], Any]
+        self, turn: PipelineRequest, work: Callable[[Emit], Any]
     ) -> AsyncIterator[gateway_pb2.ChatResponse]:
         queue: asyncio.Queue[gateway_pb2.ChatResponse | BaseException | None] = asyncio.Queue()
 
@@ -175,7 +175,7 @@ class Pipeline:
                 producer.cancel()  # a cancelled client cancels every call still under way
                 await asyncio.gather(producer, return_exceptions=True)
 
-    async def _answer(self, turn: Turn, outcome: Outcome, emit: Emit) -> None:
+    async def _answer(self, turn: PipelineRequest, outcome: PipelineResult, emit: Emit) -> None:
         assert outcome.plan is not None
         plan = outcome.plan.plan
         if plan.direct_answer and not plan.tasks and not self.options.respond_to_direct_answers:
@@ -201,7 +201,7 @@ class Pipeline:
 class _Run:
     """The plan -> select -> execute part of one request."""
 
-    def __init__(self, pipeline: Pipeline, turn: Turn, outcome: Outcome, emit: Emit) -> None:
+    def __init__(self, pipeline: Pipeline, turn: PipelineRequest, outcome: PipelineResult, emit: Emit) -> None:
         self.p = pipeline
         self.turn = turn
         self.out = outcome

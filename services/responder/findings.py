@@ -9,7 +9,7 @@ from typing import Any
 
 from hugginggpt import untrusted
 from hugginggpt.prompts import PromptFiles
-from services.responder.outcomes import Outcome, Result
+from services.responder.outcomes import Result, TaskOutcome
 
 _EMPTY = {"token-classification": "no_entities", "object-detection": "no_objects"}
 LOW_SCORE = 0.5  # a classifier's best label below this is reported with a word of doubt
@@ -37,7 +37,7 @@ class Writer:
     def phrase(self, key: str, language: str) -> str:
         return str(self._book.get(language, self._book["en"])[key])
 
-    def write(self, outcomes: Sequence[Outcome], language: str, text_limit: int = 600) -> Findings:
+    def write(self, outcomes: Sequence[TaskOutcome], language: str, text_limit: int = 600) -> Findings:
         book = self._book.get(language, self._book["en"])
         lines: list[str] = [book["intro"]]
         injected: list[str] = []

@@ -24,7 +24,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TaskOutcome:
     """The final event of one task."""
 
     task_id: int

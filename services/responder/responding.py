@@ -17,7 +17,7 @@ from hugginggpt.llm import Usage
 from hugginggpt.prompts import PromptFiles
 from services.responder import grounding, metrics
 from services.responder.findings import Findings, Writer
-from services.responder.outcomes import Outcome
+from services.responder.outcomes import TaskOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Responder:
         self._user = prompts.template("user.txt")
         self._writer = writer or Writer()
 
-    async def respond(self, turns: Sequence[Turn], plan: Plan, outcomes: Sequence[Outcome],
+    async def respond(self, turns: Sequence[Turn], plan: Plan, outcomes: Sequence[TaskOutcome],
                       timeout: float = 120.0) -> AsyncIterator[str | Done]:
         if not turns or turns[-1].role != "user" or not turns[-1].content.strip():
             raise InvalidRequest("the conversation must end with a non-empty user message")
@@ -105,7 +105,7 @@ class Responder:
         metrics.DROPPED.inc(len(dropped))
         yield Done(answer, usage, tuple(dropped))
 
-    async def _reply(self, turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findings, language: str,
+    async def _reply(self, turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], found: Findings, language: str,
                      usage: Usage, timeout: float, dropped: list[str]) -> AsyncIterator[str]:
         """The LLM's sentences that pass the check, each as soon as it is complete; nothing if the LLM fails
         (the findings already carry the facts, so the answer stands without it)."""
@@ -137,7 +137,7 @@ class Responder:
             logger.info("dropped a sentence of the answer: %r (%s)", sentence.strip()[:200], "; ".join(issues))
         return not issues
 
-    def messages(self, turns: Sequence[Turn], outcomes: Sequence[Outcome], language: str) -> list[dict[str, str]]:
+    def messages(self, turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], language: str) -> list[dict[str, str]]:
         """The prompt, condensed step by step (shorter texts, then less history) until it fits the window."""
         budget = self.policy.context_window - self.policy.max_answer_tokens - 64
         request = turns[-1].content.strip()[:4000]
@@ -159,7 +159,7 @@ class Responder:
         return int(len(text) / self.policy.chars_per_token) + 1
 
 
-def evidence_of(turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findings) -> grounding.Evidence:
+def evidence_of(turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], found: Findings) -> grounding.Evidence:
     """What the answer may state: the findings, the raw results, the conversation, and counts of things."""
     parts = [found.text(), *(t.content for t in turns)]
     counts: list[int] = [len(outcomes)]
@@ -176,15 +176,15 @@ def evidence_of(turns: Sequence[Turn], outcomes: Sequence[Outcome], found: Findi
     return grounding.Evidence.of(parts, injected, counts, answered)
 
 
-def complete_outcomes(plan: Plan, outcomes: Sequence[Outcome]) -> list[Outcome]:
+def complete_outcomes(plan: Plan, outcomes: Sequence[TaskOutcome]) -> list[TaskOutcome]:
     """Outcomes in plan order; a task with no reported outcome is listed as skipped, never dropped."""
     by_id = {o.task_id: o for o in outcomes}
     full = [by_id.pop(t.id) if t.id in by_id else
-            Outcome(t.id, t.type, "skipped", reason="no result was reported for it") for t in plan.tasks]
+            TaskOutcome(t.id, t.type, "skipped", reason="no result was reported for it") for t in plan.tasks]
     return full + sorted(by_id.values(), key=lambda o: o.task_id)
 
 
-def footnote(outcomes: Sequence[Outcome], language: str) -> str:
+def footnote(outcomes: Sequence[TaskOutcome], language: str) -> str:
     """Models, files and unfinished tasks, listed from the outcomes themselves (the findings above carry what
     each task found; this is the record of how)."""
     models_h, files_h, failed_h = _HEADINGS.get(language, _HEADINGS["en"])

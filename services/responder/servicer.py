@@ -11,7 +11,7 @@ from hugginggpt.convert import artifact_from_pb, plan_from_pb, role_from_pb, tas
 from hugginggpt.domain import FINAL_STATES
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
-from services.responder.outcomes import Outcome, Result
+from services.responder.outcomes import Result, TaskOutcome
 from services.responder.responding import Done, Responder, Turn
 
 
@@ -29,11 +29,11 @@ def result_from_pb(m: common_pb2.TaskResult) -> Result:
     )
 
 
-def outcome_from_pb(e: executor_pb2.TaskEvent) -> Outcome:
+def outcome_from_pb(e: executor_pb2.TaskEvent) -> TaskOutcome:
     final = task_state_from_pb(e.state)
     state = str(final) if final in FINAL_STATES else "unfinished"  # a task that started and never ended
     reason = e.reason or ("it never reported an end" if state == "unfinished" else "")
-    return Outcome(e.task_id, e.task_type, state, e.model_id, reason, result_from_pb(e.result))
+    return TaskOutcome(e.task_id, e.task_type, state, e.model_id, reason, result_from_pb(e.result))
 
 
 class ResponderServicer(responder_pb2_grpc.ResponderServiceServicer):

@@ -10,7 +10,7 @@ import pytest
 from opentelemetry import trace
 
 from gateway.config import GatewayConfig
-from gateway.pipeline import Outcome, Pipeline, PipelineOptions, Turn
+from gateway.pipeline import Pipeline, PipelineOptions, PipelineRequest, PipelineResult
 from hugginggpt.budget import LlmCallBudget
 from hugginggpt.errors import HuggingGPTError, Unavailable
 from hugginggpt.settings import SettingsError
@@ -68,10 +68,10 @@ def streamed(*tasks: pb.Task, final: list[pb.Task] | None = None,
     return [*[planner_pb2.StreamPlanResponse(task=t) for t in tasks], planner_pb2.StreamPlanResponse(plan=plan)]
 
 
-async def run(stages: Stages, **options: Any) -> tuple[list[Any], Outcome]:
+async def run(stages: Stages, **options: Any) -> tuple[list[Any], PipelineResult]:
     pipeline = Pipeline(stages, PipelineOptions(**options), trace.NoOpTracer())  # type: ignore[arg-type]
-    turn = Turn([pb.Message(role=pb.ROLE_USER, content="go")], 0, asyncio.get_running_loop().time() + 5)
-    outcome = Outcome()
+    turn = PipelineRequest([pb.Message(role=pb.ROLE_USER, content="go")], 0, asyncio.get_running_loop().time() + 5)
+    outcome = PipelineResult()
     events = [e async for e in pipeline.chat(turn, outcome)]
     return events, outcome
 
