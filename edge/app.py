@@ -26,7 +26,7 @@ from edge.history import SessionMemory
 from edge.limits import ChatSlots, ClientGone, ReleasingStreamingResponse, check_token, read_body, unless_disconnected
 from edge.metrics import count_chats, instrument
 from edge.replies import DONE, Reply, message_dict, sse
-from edge.turns import MODELS, Turn, parse_turn
+from edge.turns import MODELS, CompletionRequest, parse_turn
 from hugginggpt.artifacts import SCHEME, is_artifact_uri
 from hugginggpt.v1 import common_pb2, gateway_pb2
 
@@ -96,7 +96,7 @@ class Edge:
             if not handed_on:
                 self.slots.give()
 
-    async def _events(self, turn: Turn) -> Events:
+    async def _events(self, turn: CompletionRequest) -> Events:
         attachments = [await self.gateway.upload(u.name, u.media_type, u.data) for u in turn.uploads]
         attachments += [common_pb2.Artifact(uri=uri) for uri in turn.artifact_uris]
         request = gateway_pb2.ChatRequest(session_id=turn.session_id, content=turn.content,

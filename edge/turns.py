@@ -35,7 +35,7 @@ class Upload:
 
 
 @dataclass(frozen=True)
-class Turn:
+class CompletionRequest:
     """What one chat-completions request asks of the gateway."""
 
     model: str
@@ -49,7 +49,7 @@ class Turn:
     said: list[tuple[str, str]] = field(default_factory=list)
 
 
-def parse_turn(body: bytes, max_attachment_bytes: int) -> Turn:
+def parse_turn(body: bytes, max_attachment_bytes: int) -> CompletionRequest:
     """The turn a request body asks for; ApiError (400, 404, 413) naming what is wrong otherwise."""
     try:
         doc = json.loads(body)
@@ -69,7 +69,8 @@ def parse_turn(body: bytes, max_attachment_bytes: int) -> Turn:
         raise bad_request("'session_id' must be a string (from an earlier reply's hugginggpt.session_id)",
                           param="session_id")
     said = [(str(m.get("role", "")), _text_of(m.get("content"))) for m in doc["messages"] if isinstance(m, dict)]
-    return Turn(model, MODELS[model], text, bool(doc.get("stream", False)), session_id, uploads, uris, said)
+    stream = bool(doc.get("stream", False))
+    return CompletionRequest(model, MODELS[model], text, stream, session_id, uploads, uris, said)
 
 
 def _text_of(content: Any) -> str:
