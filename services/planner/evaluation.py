@@ -22,10 +22,11 @@ from services.planner.config import PlannerConfig
 from services.planner.coordination import VerbLists
 from services.planner.embedded_llm import ensure_llm, wait_until_up
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
+from services.planner.intents import IntentBank
 from services.planner.metrics import Scores, score_sample
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.samples import load_samples, load_tools, sample_turn
-from services.planner.typefinder import FINDERS, build_finders
+from services.planner.typefinder import FINDERS, FOLD_FITTED, FOLD_PHRASES, build_finders, fold_phrases, fold_scorer
 
 EMBEDDINGS_KEPT = 100_000  # every clause of a data set: folds score the same clauses at many thresholds
 
@@ -136,10 +137,23 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
     cuts = functools.lru_cache(maxsize=None)(VerbLists.load().cuts)  # each clause is parsed once, not per fold
     finders = build_finders([k for k in args.finders.split(",") if k], embedder, cuts)
     scorer = RetrievalScorer(finders, types, names)
-    candidates = scorer.candidates()
+    candidates = [c for c in scorer.candidates() if c.finder in args.finders.split(",")]
+
+    def train(samples: list[dict[str, Any]]) -> IntentBank:
+        return IntentBank.load(embedder, cuts, scorer=fold_scorer(scorer, samples, embedder))
+
+    def bank(samples: list[dict[str, Any]]) -> IntentBank:
+        raw = fold_phrases(scorer, samples)
+        return IntentBank(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"))
 
     def fit(training: list[dict[str, Any]]) -> Choice:
-        return scorer.fit(training, candidates)
+        fitted = [scorer.best(training, candidates)] if candidates else []
+        kinds = args.finders.split(",")
+        if FOLD_FITTED in kinds:  # a classifier fitted on these training samples too
+            fitted.append(scorer.fit_trained(training, train, FOLD_FITTED, seed=args.seed))
+        if FOLD_PHRASES in kinds:  # the phrases and these training samples' clauses
+            fitted.append(scorer.fit_trained(training, bank, FOLD_PHRASES, "phrases", seed=args.seed))
+        return max(fitted, key=lambda pair: pair[1])[0]
 
     if args.retrieval_only:
         async def score_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.tasktypes import hf_task_id
-from services.planner.intents import MIN_WORDS, NONE
+from services.planner.intents import MIN_WORDS, NONE, split_clauses
 from services.planner.planning import Llm
 from services.planner.streaming import parse_lenient
 from services.planner.templates import Template
@@ -124,12 +124,12 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     """The request written for `sub` and whether it checks back (`kept`, with the `reason` when not)."""
     usage = Usage()
     prompt = Template.load("generate.txt").render(tools=describe(graph, sub), count=len(sub.tools),
-                                                  files=", ".join(files) or "none (the user types any text)")
+                                                  files=", ".join(files) or "(none: I type any text myself)")
     raw = parse_lenient(await llm.complete([{"role": "user", "content": prompt}], usage,
                                            schema=write_schema(len(sub.tools)), max_tokens=400))
     written = raw if isinstance(raw, dict) else {}
-    context = str(written.get("context") or "").strip()
-    clauses = [str(c).strip() for c in written.get("clauses") or [] if isinstance(c, str)]
+    context = _sentence(str(written.get("context") or ""))
+    clauses = [_sentence(c) for c in written.get("clauses") or [] if isinstance(c, str) and c.strip()]
     row: dict[str, Any] = {"context": context, "clauses": [{"text": c, "type": hf_task_id(t)}
                                                           for c, t in zip(clauses, sub.tools, strict=False)]}
     if context:
@@ -137,6 +137,8 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     row["request"] = " ".join([context, *clauses]).strip()
     if len(clauses) != len(sub.tools) or any(len(c.split()) < MIN_WORDS for c in clauses):
         return {**row, "kept": False, "reason": f"{len(clauses)} usable sentences for {len(sub.tools)} tools"}
+    if any(len(split_clauses(c)) != 1 for c in clauses):  # each label must sit on one clause as the finder cuts
+        return {**row, "kept": False, "reason": "a sentence reads as several clauses, or none"}
     if any(f not in row["request"] for f in files):
         return {**row, "kept": False, "reason": "a file the tools need is not named"}
     names = sorted(graph.nodes)
@@ -149,6 +151,12 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     if checked != list(sub.tools):
         return {**row, "kept": False, "reason": f"checked back as {checked}"}
     return {**row, "kept": True, "reason": ""}
+
+
+def _sentence(text: str) -> str:
+    """The text stripped, ending as a sentence does (so that joined sentences still read as separate clauses)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".?!" else text + "."
 
 
 def done_ids(path: Path) -> set[str]:

@@ -162,6 +162,7 @@ class Scored:
     clauses: tuple[str, ...]
     names: tuple[str, ...]  # the columns: the offered types, then NONE
     scores: np.ndarray  # clauses x names
+    vectors: np.ndarray  # clauses x dims: what was embedded for each clause (what a finder is fitted on)
 
 
 class IntentBank:
@@ -221,7 +222,7 @@ class IntentBank:
             for j, name in enumerate(names):  # a clause that names a type ("a question answering model") asks for it
                 if name != NONE and any(_names(spoken, said) for spoken in self._spoken[name]):
                     scores[i, j] = 1.0
-        return Scored(tuple(c for c, _ in clauses), names, scores)
+        return Scored(tuple(c for c, _ in clauses), names, scores, vectors)
 
     def decide(self, scored: Scored, threshold: float | None = None, floor: float | None = None) -> list[Proposal]:
         """The proposals from `scored` at this bank's threshold and floor (or those given: fitting tries many)."""

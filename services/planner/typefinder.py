@@ -19,12 +19,17 @@ from typing import Any
 import numpy as np
 
 from hugginggpt.embedding import Embedder
-from services.planner.intents import NONE, Cuts, IntentBank, load_phrases
+from hugginggpt.tasktypes import hf_task_id
+from services.planner.folds import RetrievalScorer
+from services.planner.intents import NONE, Cuts, IntentBank, Scored, load_phrases
 
 GENERATED = "prompts/generated.jsonl"
 # The type finders a fold may choose among: the written phrases' cosines, or a classifier fitted on the written
-# phrases and the generated clauses, or on the generated clauses alone.
-FINDERS = ("phrases", "classifier", "classifier-generated")
+# phrases and the generated clauses, or on the generated clauses alone, or (FOLD_FITTED) on those and on the
+# clauses of the fold's training samples, labelled by aligning them with each sample's gold task types.
+FOLD_FITTED = "classifier-folds"
+FOLD_PHRASES = "phrases-folds"  # the written phrases plus the training samples' aligned clauses, as phrases
+FINDERS = ("phrases", "classifier", "classifier-generated", FOLD_FITTED, FOLD_PHRASES)
 SCALE = 20.0  # unit vectors times this: logits wide enough for confident probabilities at a modest weight penalty
 
 
@@ -107,15 +112,79 @@ def train_scorer(embedder: Embedder, raw: Mapping[str, Any], generated: Sequence
     return fit_softmax(embedder.embed(list(texts)), labels, classes)
 
 
+def align(scored: Scored, gold: Sequence[str]) -> list[tuple[int, str]]:
+    """(clause index, label) for a sample whose gold types are known but not which clause asks for which.
+
+    Each gold type goes to the clause that scores it highest and is not taken yet; a clause left over is
+    context ("none") when, among the gold types and "none", it scores "none" highest, and is skipped otherwise."""
+    labels: dict[int, str] = {}
+    for name in dict.fromkeys(gold):
+        if name not in scored.names:
+            continue
+        column = scored.scores[:, scored.names.index(name)]
+        free = [i for i in np.argsort(-column, kind="stable") if int(i) not in labels]
+        if free:
+            labels[int(free[0])] = name
+    columns = [scored.names.index(n) for n in (*dict.fromkeys(gold), NONE) if n in scored.names]
+    for i in range(len(scored.clauses)):
+        if i not in labels and scored.names[columns[int(np.argmax(scored.scores[i, columns]))]] == NONE:
+            labels[i] = NONE
+    return sorted(labels.items())
+
+
+def fit_on_samples(embedder: Embedder, labelled: Iterable[tuple[Scored, Sequence[str]]],
+                   generated: Sequence[Mapping[str, Any]] = ()) -> SoftmaxScorer:
+    """The scorer fitted on the written phrases, the generated clauses and the aligned clauses of samples."""
+    raw = load_phrases()
+    pairs = phrase_examples(raw) + generated_examples(generated, raw["types"])
+    texts, labels = (list(t) for t in zip(*pairs, strict=True))
+    vectors = [embedder.embed(texts)]
+    for scored, gold in labelled:
+        for index, label in align(scored, gold):
+            vectors.append(scored.vectors[index : index + 1])
+            labels.append(label)
+    return fit_softmax(np.concatenate(vectors), labels, (*raw["types"], NONE))
+
+
 def build_finders(kinds: Sequence[str], embedder: Embedder, cuts: Cuts | None = None) -> dict[str, IntentBank]:
-    """The type finders named (from FINDERS), each at the default threshold and floor until fitted."""
+    """The type finders named (from FINDERS but FOLD_FITTED, made per fold), at the default threshold and floor."""
     unknown = [k for k in kinds if k not in FINDERS]
     if unknown:
         raise ValueError(f"unknown type finder {unknown[0]!r}; choose among {', '.join(FINDERS)}")
     raw = load_phrases()
     generated = load_generated()
     finders = {}
-    for kind in kinds:
+    aligned = FOLD_FITTED in kinds or FOLD_PHRASES in kinds
+    for kind in dict.fromkeys([*kinds, *(["phrases"] if aligned else [])]):  # fold finders align by phrases
+        if kind in (FOLD_FITTED, FOLD_PHRASES):
+            continue
         scorer = None if kind == "phrases" else train_scorer(embedder, raw, generated, phrases=kind == "classifier")
         finders[kind] = IntentBank.load(embedder, cuts, scorer=scorer)
     return finders
+
+
+def labelled_samples(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]]) -> list[tuple[Scored, list[str]]]:
+    """The training samples' clauses as the written phrases score them, with each sample's gold types."""
+    labelled = []
+    for sample in training:
+        scored = retrieval.scored("phrases", sample)
+        if scored is not None:
+            labelled.append((scored, [hf_task_id(node["task"]) for node in sample.get("task_nodes", [])]))
+    return labelled
+
+
+def fold_scorer(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]], embedder: Embedder) -> SoftmaxScorer:
+    """FOLD_FITTED's scorer for one fold: fitted on the phrases, the generated clauses and the training samples'
+    clauses, aligned to their gold types by how the written phrases score them (`retrieval`'s "phrases")."""
+    return fit_on_samples(embedder, labelled_samples(retrieval, training), load_generated())
+
+
+def fold_phrases(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """FOLD_PHRASES's bank for one fold: the written phrases plus the training samples' aligned clauses."""
+    raw = load_phrases()
+    types = {name: list(items) for name, items in raw["types"].items()}
+    context = list(raw["none"])
+    for scored, gold in labelled_samples(retrieval, training):
+        for index, label in align(scored, gold):
+            (context if label == NONE else types[label]).append(scored.clauses[index])
+    return {**raw, "types": types, "none": context}

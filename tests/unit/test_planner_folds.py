@@ -111,3 +111,18 @@ def test_a_bank_decides_from_its_scores_as_it_proposes_at_any_threshold() -> Non
         fitted = bank.fitted(threshold, floor)
         assert bank.decide(scored, threshold, floor) == fitted.propose(request, set(PHRASES))
     assert bank.threshold == 0.40  # fitting copies the bank
+
+
+def test_a_finder_trained_on_the_samples_gets_its_threshold_from_inner_folds_it_was_not_trained_on() -> None:
+    retrieval = scorer()
+    trained_on: list[set[str]] = []
+
+    def train(samples: list[dict]) -> IntentBank:
+        trained_on.append({s["id"] for s in samples})
+        return IntentBank(PHRASES, CONTEXT, HashEmbedder())
+
+    choice, merit = retrieval.fit_trained(SAMPLES, train, "test", grid="phrases", inner=3)
+    assert len(trained_on) == 4 and trained_on[-1] == {s["id"] for s in SAMPLES}  # 3 inner fits, then on all
+    assert all(len(ids) < len(SAMPLES) for ids in trained_on[:3])
+    assert choice.finder in retrieval.finders and choice.finder.startswith("test-")
+    assert 0.0 < merit <= 2.0

@@ -13,6 +13,7 @@ import pytest
 from services.planner.generation import Graph, done_ids, generate_one, sample_subgraph, user_files
 from services.planner.intents import NONE, IntentBank
 from services.planner.typefinder import (
+    align,
     build_finders,
     fit_softmax,
     generated_examples,
@@ -106,7 +107,7 @@ async def test_a_request_is_kept_only_when_each_sentence_checks_back_to_its_tool
     files = user_files(g, sub, random.Random(1))
     assert len(files) == 1 and files[0].endswith((".jpg", ".png"))
     written = json.dumps({"context": f"I took {files[0]} on holiday.",
-                          "clauses": ["Tell me what the picture shows.", "Then do the next thing with it."]})
+                          "clauses": ["Tell me what the picture shows.", "Then shorten what it says."]})
     kept = await generate_one(ScriptedLlm([written, json.dumps({"tools": list(sub.tools)})]), g, sub, files)
     assert kept["kept"] and [c["type"] for c in kept["clauses"]][0] == NONE
     assert kept["clauses"][1] == {"text": "Tell me what the picture shows.", "type": "image-to-text"}
@@ -122,3 +123,21 @@ def test_done_ids_are_read_back_for_resuming(tmp_path: Path) -> None:
     assert done_ids(out) == set()
     out.write_text(json.dumps({"id": "0-0"}) + "\n\n" + json.dumps({"id": "0-1"}) + "\n")
     assert done_ids(out) == {"0-0", "0-1"}
+
+
+def test_clauses_of_a_sample_are_labelled_by_its_gold_types_and_the_rest_as_context() -> None:
+    bank = IntentBank(RAW["types"], RAW["none"], HashEmbedder())
+    scored = bank.score("I have a file named notes. Summarize this article. Then translate the text into german.",
+                        set(RAW["types"]))
+    assert scored is not None
+    assert align(scored, ["summarization", "translation"]) == [(0, NONE), (1, "summarization"), (2, "translation")]
+    assert align(scored, ["translation"]) == [(0, NONE), (2, "translation")]  # the summary clause: not labelled
+
+
+async def test_a_sentence_that_reads_as_two_clauses_is_not_kept(tmp_path: Path) -> None:
+    g = graph(tmp_path)
+    sub = next(s for i in range(100) if (s := sample_subgraph(g, random.Random(f"0-{i}"))).shape == "single"
+               and s.tools[0] == "Summarization")
+    written = json.dumps({"context": "I wrote a long report.", "clauses": ["Shorten the report and then read it."]})
+    row = await generate_one(ScriptedLlm([written]), g, sub, [])
+    assert not row["kept"] and "several clauses" in row["reason"]
