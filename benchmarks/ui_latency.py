@@ -5,7 +5,7 @@ real MiniLM that benchmarks/chain_overhead.py uses (a one-task sentence-similari
 rounds, in alternating order, sends the same kind of request (its text numbered, so no cache answers it):
 - the CLI as a person runs it, `hugginggpt ask` as a process: first byte = its first line on stdout, first plan
   event = its first `planned`/`plan:` line, both from the process's start (Python start-up included);
-- the gRPC client the CLI runs (gateway/client.py, in this process): first event, first plan event;
+- the gRPC client the CLI runs (hugginggpt_cli/gateway_client.py, in this process): first event, first plan event;
 - the web UI in Debian's chromium (Playwright): the UI's own marks, from its fetch to the reply's headers and
   to its first plan event (data-first-byte-ms, data-first-plan-ms).
 Last line: {"browser_first_byte_ms_p50": ..., "cli_first_plan_ms_p50": ..., ...}.
