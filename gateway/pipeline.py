@@ -107,6 +107,17 @@ def add_usage(total: pb.LlmUsage, part: pb.LlmUsage) -> None:
     total.seconds += part.seconds
 
 
+def without_vector(event: executor_pb2.TaskEvent) -> executor_pb2.TaskEvent:
+    """The event with its result's vector replaced by the vector's length, all the responder reads of it."""
+    if not event.result.vector:
+        return event
+    slim = executor_pb2.TaskEvent()
+    slim.CopyFrom(event)
+    slim.result.vector_length = len(event.result.vector)
+    del slim.result.vector[:]
+    return slim
+
+
 def record_usage(stage: str, usage: pb.LlmUsage) -> None:
     metrics.LLM_CALLS.labels(stage).inc(usage.calls)
     metrics.LLM_TOKENS.labels(stage, "prompt").inc(usage.prompt_tokens)
@@ -184,7 +195,7 @@ class Pipeline:
             return
         request = responder_pb2.RespondRequest(
             messages=turn.messages, plan=plan, selections=outcome.ordered_selections(),
-            results=outcome.ordered_results(),
+            results=[without_vector(r) for r in outcome.ordered_results()],
         )
         with self.tracer.start_as_current_span("gateway.respond"):
             async for message in self.stages.respond(request, turn.left()):

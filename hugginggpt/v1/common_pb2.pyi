@@ -203,7 +203,7 @@ class Keypoint(_message.Message):
     def __init__(self, name: _Optional[str] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., score: _Optional[float] = ...) -> None: ...
 
 class TaskResult(_message.Message):
-    __slots__ = ("text", "labels", "detections", "entities", "keypoints", "artifacts", "vector", "score", "extra")
+    __slots__ = ("text", "labels", "detections", "entities", "keypoints", "artifacts", "vector", "score", "extra", "vector_length")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     DETECTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +213,7 @@ class TaskResult(_message.Message):
     VECTOR_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     EXTRA_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_LENGTH_FIELD_NUMBER: _ClassVar[int]
     text: str
     labels: _containers.RepeatedCompositeFieldContainer[Label]
     detections: _containers.RepeatedCompositeFieldContainer[Detection]
@@ -222,7 +223,8 @@ class TaskResult(_message.Message):
     vector: _containers.RepeatedScalarFieldContainer[float]
     score: float
     extra: _struct_pb2.Struct
-    def __init__(self, text: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[Label, _Mapping]]] = ..., detections: _Optional[_Iterable[_Union[Detection, _Mapping]]] = ..., entities: _Optional[_Iterable[_Union[Entity, _Mapping]]] = ..., keypoints: _Optional[_Iterable[_Union[Keypoint, _Mapping]]] = ..., artifacts: _Optional[_Iterable[_Union[Artifact, _Mapping]]] = ..., vector: _Optional[_Iterable[float]] = ..., score: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    vector_length: int
+    def __init__(self, text: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[Label, _Mapping]]] = ..., detections: _Optional[_Iterable[_Union[Detection, _Mapping]]] = ..., entities: _Optional[_Iterable[_Union[Entity, _Mapping]]] = ..., keypoints: _Optional[_Iterable[_Union[Keypoint, _Mapping]]] = ..., artifacts: _Optional[_Iterable[_Union[Artifact, _Mapping]]] = ..., vector: _Optional[_Iterable[float]] = ..., score: _Optional[float] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., vector_length: _Optional[int] = ...) -> None: ...
 
 class LlmUsage(_message.Message):
     __slots__ = ("calls", "prompt_tokens", "completion_tokens", "seconds")

@@ -23,7 +23,7 @@ def result_from_pb(m: common_pb2.TaskResult) -> Result:
         entities=tuple((e.text, e.label) for e in m.entities),
         keypoints=len(m.keypoints),
         artifacts=tuple(artifact_from_pb(a) for a in m.artifacts),
-        vector_size=len(m.vector),
+        vector_size=m.vector_length or len(m.vector),
         score=m.score if m.HasField("score") else None,
         extra=json_format.MessageToDict(m.extra) if m.extra.fields else {},
     )

@@ -53,3 +53,16 @@ async def test_respond_streams_findings_then_reply_even_with_the_llm_down(fail: 
     finally:
         await channel.close()
         await server.stop(None)
+
+
+async def test_a_vector_sent_as_its_length_is_reported_as_that_many_numbers() -> None:
+    server, channel = await _stub(ScriptedLlm([["It is an embedding."]]))
+    request = _request("Embed this sentence.")
+    request.results[0].task_type = "feature-extraction"
+    request.results[0].result.CopyFrom(common_pb2.TaskResult(vector_length=384))
+    try:
+        messages = [m async for m in responder_pb2_grpc.ResponderServiceStub(channel).Respond(request)]
+        assert "a vector of 384 numbers" in messages[-1].done.answer
+    finally:
+        await channel.close()
+        await server.stop(None)

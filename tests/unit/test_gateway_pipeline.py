@@ -95,6 +95,34 @@ async def test_all_undecided_tasks_go_into_one_select_call() -> None:
     assert len(batches) == 1 and [t.id for t in batches[0].tasks] == [1, 2, 3]
 
 
+async def test_the_responder_gets_an_embeddings_length_and_the_client_the_embedding() -> None:
+    class Embedding(Stages):
+        def __init__(self) -> None:
+            super().__init__()
+            self.responds: list[responder_pb2.RespondRequest] = []
+
+        async def execute_stream(self, requests: AsyncIterator[Any], timeout: float) -> AsyncIterator[Any]:
+            async for item in requests:
+                if item.WhichOneof("item") == "task":
+                    yield executor_pb2.ExecuteStreamResponse(event=executor_pb2.TaskEvent(
+                        task_id=item.task.task.id, state=executor_pb2.TASK_STATE_SUCCEEDED,
+                        result=pb.TaskResult(vector=[0.5] * 384)))
+
+        async def respond(self, request: Any, timeout: float) -> AsyncIterator[Any]:
+            self.responds.append(request)
+            async for message in super().respond(request, timeout):
+                yield message
+
+    stages = Embedding()
+    stages.plan_messages = streamed(task(1, "feature-extraction"))
+    events, outcome = await run(stages)
+    (sent,) = stages.responds[0].results
+    assert list(sent.result.vector) == [] and sent.result.vector_length == 384
+    assert len(outcome.ordered_results()[0].result.vector) == 384  # what the session and RunTasks keep
+    finished = [e.task for e in events if e.WhichOneof("event") == "task" and e.task.result.vector]
+    assert len(finished) == 1 and len(finished[0].result.vector) == 384  # what the client is sent
+
+
 async def test_tasks_only_in_the_final_plan_are_selected_and_run() -> None:
     stages = Stages()
     stages.plan_messages = streamed(final=[task(1), task(2)])
