@@ -57,7 +57,11 @@ class ScriptedLlm:
 
 
 class DownLlm(ScriptedLlm):
-    """An LLM endpoint that cannot be reached."""
+    """An LLM endpoint that cannot be reached, however often it is called."""
 
     def __init__(self) -> None:
-        super().__init__([Unavailable("the LLM endpoint http://127.0.0.1:9/v1 cannot be reached")] * 10)
+        super().__init__([])
+
+    def _next(self, messages: list[dict[str, str]], usage: Usage, kwargs: dict[str, Any]) -> str | list[str]:
+        self.answers = [Unavailable("the LLM endpoint http://127.0.0.1:9/v1 cannot be reached")]
+        return super()._next(messages, usage, kwargs)

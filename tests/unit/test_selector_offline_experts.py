@@ -7,21 +7,16 @@ import pytest
 
 from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.embedding import MiniLm
-from hugginggpt.errors import Unavailable
 from hugginggpt.tasktypes import load_task_types
 from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
 from services.selector.selection import Policy, Selector
+from tests.doubles.llm import DownLlm
 
 DETECTOR = "vladmandic/mb3-centernet-coco"
 FACES = {"opencv/haarcascade-frontalface", "google/mediapipe-face-detection"}
-
-
-class _NoLlm:
-    async def complete(self, *args: object, **kwargs: object) -> str:
-        raise Unavailable("no LLM in this test: ranking decides")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +29,7 @@ def selector() -> Selector:
         return deployed
 
     policy = Policy(hosted="off", default_mode=InferenceMode.LOCAL)
-    return Selector(catalog, Ranker(MiniLm()), DeploymentCache(fetch, deployed), _NoLlm(), load_task_types(), policy)
+    return Selector(catalog, Ranker(MiniLm()), DeploymentCache(fetch, deployed), DownLlm(), load_task_types(), policy)
 
 
 async def _chosen(selector: Selector, request: str, task_type: str, literal: str = "") -> str:

@@ -8,13 +8,13 @@ import pytest
 
 from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.embedding import MiniLm
-from hugginggpt.errors import Unavailable
 from hugginggpt.tasktypes import load_task_types
 from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
 from services.selector.selection import Policy, Selector
+from tests.doubles.llm import DownLlm
 
 # (request, task type, literal text argument, acceptable model ids)
 CASES: list[tuple[str, str, str, set[str]]] = [
@@ -93,17 +93,12 @@ CASES: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-class _NoLlm:
-    async def complete(self, *args: object, **kwargs: object) -> str:
-        raise Unavailable("no LLM in this test: ranking decides")
-
-
 @pytest.fixture(scope="module")
 def selector() -> Selector:
     catalog = load_catalog(BUNDLED_SNAPSHOT, OFFLINE)
     deployments = DeploymentCache(_no_deployments, Deployments(reachable=False))
     policy = Policy(hosted="on", default_mode=InferenceMode.HUGGINGFACE)
-    return Selector(catalog, Ranker(MiniLm()), deployments, _NoLlm(), load_task_types(), policy)
+    return Selector(catalog, Ranker(MiniLm()), deployments, DownLlm(), load_task_types(), policy)
 
 
 async def _no_deployments() -> Deployments:
