@@ -30,7 +30,7 @@ from hugginggpt.tasktypes import hf_task_id
 from services.planner.intents import MIN_WORDS, NONE, split_clauses
 from services.planner.planning import Llm
 from services.planner.streaming import parse_lenient
-from services.planner.templates import Template
+from services.planner.templates import PROMPTS
 
 SHAPES = (("single", 0.35), ("chain", 0.45), ("dag", 0.20))  # TaskBench HF's mix leans to single and chain
 FILES = {"image": ("example.jpg", "photo.png", "picture.jpg"), "audio": ("example.wav", "recording.mp3"),
@@ -123,7 +123,7 @@ def check_schema(names: Sequence[str], count: int) -> dict[str, Any]:
 async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) -> dict[str, Any]:
     """The request written for `sub` and whether it checks back (`kept`, with the `reason` when not)."""
     usage = Usage()
-    prompt = Template.load("generate.txt").render(tools=describe(graph, sub), count=len(sub.tools),
+    prompt = PROMPTS.template("generate.txt").render(tools=describe(graph, sub), count=len(sub.tools),
                                                   files=", ".join(files) or "(none: I type any text myself)")
     raw = parse_lenient(await llm.complete([{"role": "user", "content": prompt}], usage,
                                            schema=write_schema(len(sub.tools)), max_tokens=400))
@@ -145,7 +145,7 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     catalog = "\n".join(f"- {n}: {graph.nodes[n]['desc'].split('. ')[0].rstrip('.')}." for n in names)
     numbered = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(clauses))
     answer = parse_lenient(await llm.complete(
-        [{"role": "user", "content": Template.load("generate_check.txt").render(catalog=catalog, clauses=numbered)}],
+        [{"role": "user", "content": PROMPTS.template("generate_check.txt").render(catalog=catalog, clauses=numbered)}],
         usage, schema=check_schema(names, len(clauses)), max_tokens=200))
     checked = answer.get("tools") if isinstance(answer, dict) else None
     if checked != list(sub.tools):

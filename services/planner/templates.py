@@ -10,9 +10,3 @@ PROMPTS = PromptFiles("services.planner")
 def load_demo_lines() -> list[str]:
     """The raw lines of the demo bank (one JSON demonstration a line)."""
     return PROMPTS.lines("demos.jsonl")
-
-
-class Template:
-    """`Template.load(name)`, as generation.py still calls it; other code calls PROMPTS.template(name)."""
-
-    load = staticmethod(PROMPTS.template)
