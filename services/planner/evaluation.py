@@ -94,6 +94,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "the LLM (minutes instead of an hour)")
     parser.add_argument("--finders", default="phrases,classifier",
                         help=f"with --folds: the type finders each fold chooses among ({', '.join(FINDERS)})")
+    parser.add_argument("--offsets", action="store_true",
+                        help="with --folds: also fit an offset per task type (added to its scores) on each fold")
     return parser.parse_args(argv)
 
 
@@ -153,7 +155,8 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
             fitted.append(scorer.fit_trained(training, train, FOLD_FITTED, seed=args.seed))
         if FOLD_PHRASES in kinds:  # the phrases and these training samples' clauses
             fitted.append(scorer.fit_trained(training, bank, FOLD_PHRASES, "phrases", seed=args.seed))
-        return max(fitted, key=lambda pair: pair[1])[0]
+        choice = max(fitted, key=lambda pair: pair[1])[0]
+        return scorer.fit_offsets(training, choice) if args.offsets else choice
 
     if args.retrieval_only:
         async def score_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
@@ -166,7 +169,7 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
         llm_settings = replace(llm_settings, timeout_seconds=max(llm_settings.timeout_seconds, args.timeout))
 
         async def plan_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
-            finder = finders[choice.finder].fitted(choice.threshold, choice.floor)
+            finder = scorer.finders[choice.finder].fitted(choice.threshold, choice.floor, dict(choice.offsets))
             deps = build_planner(replace(config, llm=llm_settings), types, embedder=embedder,
                                  allow_direct_answer=False, intents=finder)
             try:

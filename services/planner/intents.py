@@ -182,6 +182,7 @@ class IntentBank:
                         for name in self.types}
         self.threshold = threshold
         self.floor = min(floor, threshold)
+        self.offsets: dict[str, float] = {}  # added to a type's scores (none unless fitted)
         self._cuts = cuts
 
     @property
@@ -197,10 +198,11 @@ class IntentBank:
         return cls(raw["types"], raw["none"], embedder, threshold=threshold, floor=floor, cuts=cuts,
                    aliases=raw.get("aliases"), scorer=scorer)
 
-    def fitted(self, threshold: float, floor: float) -> IntentBank:
-        """This bank at another threshold and floor (chosen on data: services.planner.folds)."""
+    def fitted(self, threshold: float, floor: float, offsets: Mapping[str, float] | None = None) -> IntentBank:
+        """This bank at another threshold, floor and offsets by type (chosen on data: services.planner.folds)."""
         bank = copy.copy(self)
         bank.threshold, bank.floor = threshold, min(floor, threshold)
+        bank.offsets = dict(offsets or {})
         return bank
 
     def propose(self, request: str, offered: Collection[str]) -> list[Proposal]:
@@ -224,12 +226,16 @@ class IntentBank:
                     scores[i, j] = 1.0
         return Scored(tuple(c for c, _ in clauses), names, scores, vectors)
 
-    def decide(self, scored: Scored, threshold: float | None = None, floor: float | None = None) -> list[Proposal]:
-        """The proposals from `scored` at this bank's threshold and floor (or those given: fitting tries many)."""
+    def decide(self, scored: Scored, threshold: float | None = None, floor: float | None = None,
+               offsets: Mapping[str, float] | None = None) -> list[Proposal]:
+        """The proposals from `scored` at this bank's threshold, floor and offsets (or those given: fitting tries
+        many). An offset is added to one type's scores: a type the scores over- or under-rate (fitted on data)."""
         threshold = self.threshold if threshold is None else threshold
         floor = min(self.floor if floor is None else floor, threshold)
+        offsets = self.offsets if offsets is None else offsets
+        shifted = scored.scores + np.array([offsets.get(name, 0.0) for name in scored.names])
         leaning: list[Proposal] = []  # per clause that leans to a task rather than to context, its best type
-        for clause, row in zip(scored.clauses, scored.scores, strict=True):
+        for clause, row in zip(scored.clauses, shifted, strict=True):
             order = np.argsort(-row, kind="stable")
             best = scored.names[order[0]]
             if best != NONE and row[order[0]] >= floor:

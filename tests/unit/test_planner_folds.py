@@ -126,3 +126,13 @@ def test_a_finder_trained_on_the_samples_gets_its_threshold_from_inner_folds_it_
     assert all(len(ids) < len(SAMPLES) for ids in trained_on[:3])
     assert choice.finder in retrieval.finders and choice.finder.startswith("test-")
     assert 0.0 < merit <= 2.0
+
+
+def test_an_offset_is_kept_only_where_it_helps_the_training_samples() -> None:
+    retrieval = scorer()
+    strict = Choice("phrases", 0.99, 0.99)  # nothing found: raising summarization's scores finds it
+    fitted = retrieval.fit_offsets(SAMPLES, strict, steps=(0.0, 0.9))
+    assert fitted.offsets == (("summarization", 0.9), ("translation", 0.9))  # most asked first; 0.0 gains nothing
+    assert retrieval.score(fitted, SAMPLES).overall.nodes.tp > 0
+    usual = Choice("phrases", 0.3, 0.2)
+    assert retrieval.fit_offsets(SAMPLES, usual, steps=(-0.9,)).offsets == ()  # it would lose every task
