@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -22,11 +23,10 @@ from services.planner.config import PlannerConfig
 from services.planner.coordination import VerbLists
 from services.planner.embedded_llm import ensure_llm, wait_until_up
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
-from services.planner.intents import IntentBank
 from services.planner.metrics import Scores, score_sample
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.samples import load_samples, load_tools, sample_turn
-from services.planner.typefinder import FINDERS, FOLD_FITTED, FOLD_PHRASES, build_finders, fold_phrases, fold_scorer
+from services.planner.typefinder import FINDERS, build_finders, fold_fitter
 
 EMBEDDINGS_KEPT = 100_000  # every clause of a data set: folds score the same clauses at many thresholds
 
@@ -94,6 +94,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "the LLM (minutes instead of an hour)")
     parser.add_argument("--finders", default="phrases,classifier",
                         help=f"with --folds: the type finders each fold chooses among ({', '.join(FINDERS)})")
+    parser.add_argument("--fit-out", type=Path, default=None,
+                        help="with --folds: also fit on all the samples and write the choice here "
+                             "(services/planner/prompts/fitted.json is what the planner loads)")
     parser.add_argument("--offsets", action="store_true",
                         help="with --folds: also fit an offset per task type (added to its scores) on each fold")
     return parser.parse_args(argv)
@@ -137,38 +140,19 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
     types = {s.name: s for s in specs}
     embedder = RecentEmbeddings(MiniLm(), size=EMBEDDINGS_KEPT)
     cuts = functools.lru_cache(maxsize=None)(VerbLists.load().cuts)  # each clause is parsed once, not per fold
-    finders = build_finders([k for k in args.finders.split(",") if k], embedder, cuts)
-    scorer = RetrievalScorer(finders, types, names)
-    candidates = [c for c in scorer.candidates() if c.finder in args.finders.split(",")]
-
-    def train(samples: list[dict[str, Any]]) -> IntentBank:
-        return IntentBank.load(embedder, cuts, scorer=fold_scorer(scorer, samples, embedder))
-
-    def bank(samples: list[dict[str, Any]]) -> IntentBank:
-        raw = fold_phrases(scorer, samples)
-        return IntentBank(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"))
-
-    def fit(training: list[dict[str, Any]]) -> Choice:
-        fitted = [scorer.best(training, candidates)] if candidates else []
-        kinds = args.finders.split(",")
-        if FOLD_FITTED in kinds:  # a classifier fitted on these training samples too
-            fitted.append(scorer.fit_trained(training, train, FOLD_FITTED, seed=args.seed))
-        if FOLD_PHRASES in kinds:  # the phrases and these training samples' clauses
-            fitted.append(scorer.fit_trained(training, bank, FOLD_PHRASES, "phrases", seed=args.seed))
-        choice = max(fitted, key=lambda pair: pair[1])[0]
-        return scorer.fit_offsets(training, choice) if args.offsets else choice
-
-    if args.retrieval_only:
-        async def score_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
-            scorer.score(choice, held_out, into)
-
-        return await run_folds(folds, fit, score_fold)
+    kinds = [k for k in args.finders.split(",") if k]
+    scorer = RetrievalScorer(build_finders(kinds, embedder, cuts), types, names)
+    fit = fold_fitter(scorer, embedder, cuts, kinds, offsets=args.offsets, seed=args.seed)
     config = PlannerConfig.from_env()
-    args.predictions_out.write_text("")
-    async with ensure_llm(config.llm) as llm_settings:
-        llm_settings = replace(llm_settings, timeout_seconds=max(llm_settings.timeout_seconds, args.timeout))
+    if not args.retrieval_only:
+        args.predictions_out.write_text("")
+    async with contextlib.nullcontext(config.llm) if args.retrieval_only else ensure_llm(config.llm) as llm:
+        llm_settings = replace(llm, timeout_seconds=max(llm.timeout_seconds, args.timeout))
 
         async def plan_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
+            if args.retrieval_only:
+                scorer.score(choice, held_out, into)
+                return
             finder = scorer.finders[choice.finder].fitted(choice.threshold, choice.floor, dict(choice.offsets))
             deps = build_planner(replace(config, llm=llm_settings), types, embedder=embedder,
                                  allow_direct_answer=False, intents=finder)
@@ -178,7 +162,22 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await deps.close()
 
-        return await run_folds(folds, fit, plan_fold)
+        report = await run_folds(folds, fit, plan_fold)
+    if args.fit_out:  # the same procedure on every sample: what the planner runs with by default
+        report["fit_on_all"] = write_fit(args.fit_out, fit(samples), args, len(samples))
+    return report
+
+
+def write_fit(path: Path, choice: Choice, args: argparse.Namespace, samples: int) -> dict[str, Any]:
+    """Writes the choice fitted on all the samples, with what it was fitted on, as JSON; returns it."""
+    fit = {"finder": choice.finder, "threshold": choice.threshold, "floor": choice.floor,
+           "offsets": dict(choice.offsets),
+           "fitted_on": f"{args.data.name} ({samples} samples; --finders {args.finders}"
+                        f"{' --offsets' if args.offsets else ''})",
+           "held_out_estimate": f"hugginggpt eval plan --folds {args.folds} --seed {args.seed} --retrieval-only",
+           "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    path.write_text(json.dumps(fit, indent=1) + "\n")
+    return fit
 
 
 def main(argv: list[str]) -> int:

@@ -46,10 +46,13 @@ _QUOTE = re.compile(r"""(?<!\w)['"\u2018\u201c](.+?)['"\u2019\u201d](?!\w)""", r
 _HOLE = re.compile("\x00(\\d+)[\x00\x01]")
 QUOTE_WORDS = 4  # a quote of this many words or more is embedded as "the passage" / "the question"
 MIN_WORDS = 2  # a single word ("Ok!", "Thanks.") asks for nothing
-THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (tuned on the TaskBench dev subset)
+# THRESHOLD and FLOOR hold when prompts/fitted.json does not (it holds those fitted by `hugginggpt eval plan
+# --folds K --fit-out`, with an offset per type; the folds give the figure held out from the fitting).
+THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (hand-tuned on the TaskBench dev subset)
 FLOOR = 0.30  # when no clause reaches THRESHOLD, the best clause at or above this asks for its type
 TOP = 2  # a type's score for a clause: the mean similarity of its TOP closest phrases
 NONE = ""  # the label of the context phrases
+FITTED = "prompts/fitted.json"  # the threshold, floor and offsets fitted on data for the written phrases
 # Words before a noun that make it refer to something already there ("that translation", "its summary").
 _REFERS = frozenset(("the", "that", "this", "these", "those", "its", "my", "your", "our", "their"))
 Cuts = Callable[[str], Sequence[int]]  # where a text's listed verb phrases start (coordination.VerbLists.cuts)
@@ -191,12 +194,17 @@ class IntentBank:
         return isinstance(self._scorer, PhraseScorer)
 
     @classmethod
-    def load(cls, embedder: Embedder, cuts: Cuts | None = None, *, threshold: float = THRESHOLD,
-             floor: float = FLOOR, scorer: ClauseScorer | None = None) -> IntentBank:
-        """The bank in services/planner/prompts/intents.json (with a fitted `scorer` and thresholds, if given)."""
+    def load(cls, embedder: Embedder, cuts: Cuts | None = None, *, threshold: float | None = None,
+             floor: float | None = None, scorer: ClauseScorer | None = None) -> IntentBank:
+        """The bank in services/planner/prompts/intents.json (with a fitted `scorer` and thresholds, if given).
+
+        The written phrases' threshold, floor and offsets are those fitted on data (`prompts/fitted.json`, made
+        by `hugginggpt eval plan --folds K --fit-out`), when that file is there and was fitted for them."""
         raw = load_phrases()
-        return cls(raw["types"], raw["none"], embedder, threshold=threshold, floor=floor, cuts=cuts,
-                   aliases=raw.get("aliases"), scorer=scorer)
+        fit = load_fit() if scorer is None else {}
+        bank = cls(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"), scorer=scorer)
+        return bank.fitted(fit.get("threshold", THRESHOLD) if threshold is None else threshold,
+                           fit.get("floor", FLOOR) if floor is None else floor, fit.get("offsets"))
 
     def fitted(self, threshold: float, floor: float, offsets: Mapping[str, float] | None = None) -> IntentBank:
         """This bank at another threshold, floor and offsets by type (chosen on data: services.planner.folds)."""
@@ -256,3 +264,12 @@ def load_phrases() -> dict[str, Any]:
     """services/planner/prompts/intents.json: phrases by type ("types"), context ("none"), "aliases"."""
     text = resources.files("services.planner").joinpath("prompts/intents.json").read_text(encoding="utf-8")
     return dict(json.loads(text))
+
+
+def load_fit() -> dict[str, Any]:
+    """services/planner/prompts/fitted.json when it holds a fit for the written phrases; else nothing."""
+    path = resources.files("services.planner").joinpath(FITTED)
+    if not path.is_file():
+        return {}
+    fit = dict(json.loads(path.read_text(encoding="utf-8")))
+    return fit if fit.get("finder") == "phrases" else {}

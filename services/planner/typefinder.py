@@ -11,7 +11,7 @@ phrase cosines, with a threshold and floor fitted on data (services.planner.fold
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -20,7 +20,7 @@ import numpy as np
 
 from hugginggpt.embedding import Embedder
 from hugginggpt.tasktypes import hf_task_id
-from services.planner.folds import RetrievalScorer
+from services.planner.folds import Choice, RetrievalScorer
 from services.planner.intents import NONE, Cuts, IntentBank, Scored, load_phrases
 
 GENERATED = "prompts/generated.jsonl"
@@ -188,3 +188,28 @@ def fold_phrases(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]])
         for index, label in align(scored, gold):
             (context if label == NONE else types[label]).append(scored.clauses[index])
     return {**raw, "types": types, "none": context}
+
+
+def fold_fitter(retrieval: RetrievalScorer, embedder: Embedder, cuts: Cuts | None, kinds: Sequence[str], *,
+                offsets: bool = False, seed: int = 0) -> Callable[[list[dict[str, Any]]], Choice]:
+    """What fits a fold's choice on its training samples: the best of the `kinds` of finder (those fitted on the
+    samples themselves judged on inner folds), then, with `offsets`, an offset per type."""
+    fixed = [c for c in retrieval.candidates() if c.finder in kinds]
+
+    def classifier(samples: list[dict[str, Any]]) -> IntentBank:
+        return IntentBank.load(embedder, cuts, scorer=fold_scorer(retrieval, samples, embedder))
+
+    def phrases(samples: list[dict[str, Any]]) -> IntentBank:
+        raw = fold_phrases(retrieval, samples)
+        return IntentBank(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"))
+
+    def fit(training: list[dict[str, Any]]) -> Choice:
+        fitted = [retrieval.best(training, fixed)] if fixed else []
+        if FOLD_FITTED in kinds:
+            fitted.append(retrieval.fit_trained(training, classifier, FOLD_FITTED, seed=seed))
+        if FOLD_PHRASES in kinds:
+            fitted.append(retrieval.fit_trained(training, phrases, FOLD_PHRASES, "phrases", seed=seed))
+        choice = max(fitted, key=lambda pair: pair[1])[0]
+        return retrieval.fit_offsets(training, choice) if offsets else choice
+
+    return fit

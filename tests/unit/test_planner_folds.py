@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from hugginggpt.domain import Kind, TaskTypeSpec
-from services.planner.evaluation import main
+from services.planner.evaluation import main, write_fit
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
-from services.planner.intents import IntentBank
+from services.planner.intents import IntentBank, load_fit
 from services.planner.metrics import Scores
 from tests.doubles.embedder import HashEmbedder
 
@@ -136,3 +137,18 @@ def test_an_offset_is_kept_only_where_it_helps_the_training_samples() -> None:
     assert retrieval.score(fitted, SAMPLES).overall.nodes.tp > 0
     usual = Choice("phrases", 0.3, 0.2)
     assert retrieval.fit_offsets(SAMPLES, usual, steps=(-0.9,)).offsets == ()  # it would lose every task
+
+
+def test_the_written_bank_loads_with_the_choice_fitted_for_it_and_explicit_values_win() -> None:
+    fit = load_fit()
+    bank = IntentBank.load(HashEmbedder())
+    assert (bank.threshold, bank.floor, bank.offsets) == (fit["threshold"], min(fit["floor"], fit["threshold"]),
+                                                          fit["offsets"])
+    assert IntentBank.load(HashEmbedder(), threshold=0.5, floor=0.45).threshold == 0.5
+
+
+def test_the_fit_on_all_samples_is_written_with_what_it_was_fitted_on(tmp_path: Path) -> None:
+    args = argparse.Namespace(data=Path("dev.jsonl"), finders="phrases", offsets=True, folds=5, seed=0)
+    written = write_fit(tmp_path / "fitted.json", Choice("phrases", 0.4, 0.25, (("translation", -0.04),)), args, 133)
+    assert json.loads((tmp_path / "fitted.json").read_text()) == written
+    assert written["offsets"] == {"translation": -0.04} and "133 samples" in written["fitted_on"]
