@@ -106,8 +106,9 @@ def train_scorer(embedder: Embedder, raw: Mapping[str, Any], generated: Sequence
     """The scorer fitted on the written phrases (unless `phrases` is False) and the generated clauses."""
     classes = (*raw["types"], NONE)
     pairs = (phrase_examples(raw) if phrases else []) + generated_examples(generated, raw["types"])
-    if not pairs:
-        raise ValueError("type finder: no examples to fit on")
+    if not phrases and not pairs:
+        raise ValueError(f"a type finder on generated requests alone needs some: services/planner/{GENERATED} "
+                         "holds none kept (python -m services.planner.generation writes them)")
     texts, labels = zip(*pairs, strict=True)
     return fit_softmax(embedder.embed(list(texts)), labels, classes)
 

@@ -141,3 +141,8 @@ async def test_a_sentence_that_reads_as_two_clauses_is_not_kept(tmp_path: Path) 
     written = json.dumps({"context": "I wrote a long report.", "clauses": ["Shorten the report and then read it."]})
     row = await generate_one(ScriptedLlm([written]), g, sub, [])
     assert not row["kept"] and "several clauses" in row["reason"]
+
+
+def test_a_finder_on_generated_requests_alone_says_where_they_come_from_when_there_are_none() -> None:
+    with pytest.raises(ValueError, match="generated.jsonl holds none kept"):
+        train_scorer(HashEmbedder(), RAW, [], phrases=False)
