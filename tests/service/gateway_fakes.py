@@ -51,6 +51,7 @@ class Script:
     hang_executor: bool = False
     hang_planner: bool = False
     hold_executor: asyncio.Event | None = None  # each started task waits for it before it succeeds
+    hold_selector: asyncio.Event | None = None  # the first selector call waits for it before it answers
     make_artifact: Callable[[pb.Task], pb.Artifact | None] = lambda t: None
     answer_parts: tuple[str, ...] = ("The ", "answer.")
 
@@ -65,6 +66,7 @@ class Record:
         self.respond_requests: list[responder_pb2.RespondRequest] = []
         self.request_ids: dict[str, set[str]] = {}
         self.first_task_executed = asyncio.Event()
+        self.plan_streamed = asyncio.Event()  # the planner sent its final plan
         self.executed_before_plan_done: bool | None = None
         self.cancelled: dict[str, asyncio.Event] = {n: asyncio.Event() for n in ("planner", "executor")}
 
@@ -106,6 +108,7 @@ class FakePlanner(planner_pb2_grpc.PlannerServiceServicer):
                     self.r.executed_before_plan_done = False
             yield planner_pb2.StreamPlanResponse(task=t)
         yield planner_pb2.StreamPlanResponse(plan=self._plan())
+        self.r.plan_streamed.set()
 
 
 def _choose(t: pb.Task, reason: str) -> pb.Selection:
@@ -122,6 +125,8 @@ class FakeSelector(selector_pb2_grpc.SelectorServiceServicer):
         self.r.select_requests.append(request)
         if self.s.select_error:
             await context.abort(*self.s.select_error)
+        if self.s.hold_selector is not None and len(self.r.select_requests) == 1:
+            await asyncio.wait_for(self.s.hold_selector.wait(), 5)
         decisive = [t for t in request.tasks if t.type in DECISIVE]
         if request.defer_undecided:
             return selector_pb2.SelectResponse(selections=[_choose(t, "only candidate") for t in decisive])

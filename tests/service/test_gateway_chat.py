@@ -73,11 +73,24 @@ async def test_selection_is_batched_into_one_llm_call(stack: Stack) -> None:
     assert sum(1 for r in requests if not r.defer_undecided) == 1
     batch = next(r for r in requests if not r.defer_undecided)
     assert sorted(t.id for t in batch.tasks) == [2, 3]
-    assert all(len(r.tasks) == 1 for r in requests if r.defer_undecided)
+    streamed = [t.id for r in requests if r.defer_undecided for t in r.tasks]
+    assert sorted(streamed) == [1, 2, 3, 4]  # each streamed task offered exactly once
+    assert len(requests) <= 4 + 1  # never more calls than before: one per task, the batch
     chosen = [s.task_id for e in events if e.WhichOneof("event") == "selections"
               for s in e.selections.selections]
     assert sorted(chosen) == [1, 2, 3, 4]
     assert events[-1].summary.usage.calls == 3
+
+
+async def test_tasks_planned_during_a_selector_call_are_selected_together(stack: Stack) -> None:
+    stack.script.tasks = [task(1, "automatic-speech-recognition"), task(2, "image-to-text"),
+                          task(3, "automatic-speech-recognition", text="y"), task(4, "image-to-text", text="y")]
+    stack.script.hold_selector = stack.record.plan_streamed  # the first call lasts until every task is planned
+    events = await collect(stack)
+    calls = [[t.id for t in r.tasks] for r in stack.record.select_requests]
+    assert len(calls) <= 2 and sorted(sum(calls, [])) == [1, 2, 3, 4]  # 4 before: one per task
+    assert all(r.defer_undecided for r in stack.record.select_requests)
+    assert events[-1].summary.tasks_succeeded == 4
 
 
 async def test_decisive_plan_needs_no_selection_llm_call(stack: Stack) -> None:

@@ -95,6 +95,39 @@ async def test_all_undecided_tasks_go_into_one_select_call() -> None:
     assert len(batches) == 1 and [t.id for t in batches[0].tasks] == [1, 2, 3]
 
 
+async def test_tasks_streamed_together_are_selected_in_one_call() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1), task(2), task(3))  # all in one event-loop turn
+    await run(stages)
+    assert [([t.id for t in r.tasks], r.defer_undecided) for r in stages.selects] == [
+        ([1, 2, 3], True), ([1, 2, 3], False)]
+
+
+async def test_tasks_streamed_during_a_selector_call_wait_for_it_and_go_together() -> None:
+    class Slow(Stages):
+        def __init__(self) -> None:
+            super().__init__()
+            self.planned = asyncio.Event()
+
+        async def stream_plan(self, request: Any, timeout: float) -> AsyncIterator[Any]:
+            *tasks, final = self.plan_messages
+            for message in tasks:
+                yield message
+                await asyncio.sleep(0)  # each task in a turn of its own
+            self.planned.set()
+            yield final
+
+        async def select(self, request: selector_pb2.SelectRequest, timeout: float) -> Any:
+            if not self.selects:
+                await self.planned.wait()  # the first call lasts until every task is planned
+            return await super().select(request, timeout)
+
+    stages = Slow()
+    stages.plan_messages = streamed(task(1), task(2), task(3))
+    await run(stages)
+    assert [[t.id for t in r.tasks] for r in stages.selects if r.defer_undecided] == [[1], [2, 3]]
+
+
 async def test_the_responder_gets_an_embeddings_length_and_the_client_the_embedding() -> None:
     class Embedding(Stages):
         def __init__(self) -> None:
