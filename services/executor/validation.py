@@ -87,7 +87,7 @@ def validate_items(
     check_task_count(len(items), max_tasks)
     tasks = [i.task for i in items]
     errors = [e for i in items for e in literal_errors(i.task)]
-    errors += validate_plan(Plan(tuple(tasks)), task_types, _uris(tasks, exists))
+    errors += [str(i) for i in validate_plan(Plan(tuple(tasks)), task_types, _uris(tasks, exists))]
     _raise(errors)
 
 
@@ -110,7 +110,7 @@ class StreamValidator:
         errors = literal_errors(task)
         present = {**self._tasks, task.id: task}
         plan = Plan(tuple(_without_absent(t, present) for t in present.values()))
-        errors += validate_plan(plan, self._types, _uris(present.values(), self._exists))
+        errors += [str(i) for i in validate_plan(plan, self._types, _uris(present.values(), self._exists))]
         _raise(errors)
         self._tasks[task.id] = task
 

@@ -13,7 +13,15 @@ from typing import Any, Protocol
 from hugginggpt.domain import Kind, Plan, Task, TaskTypeSpec
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Unavailable
 from hugginggpt.llm import Usage
-from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
+from hugginggpt.planvalidation import (
+    Code,
+    Resources,
+    ValidationIssue,
+    complete_dependencies,
+    parse_plan,
+    summary,
+    validate_plan,
+)
 from services.planner.coverage import append_plan, missed_part, used_uris
 from services.planner.followup import dangling_reference, nothing_to_refer_to
 from services.planner.intents import IntentBank, Proposal
@@ -52,9 +60,9 @@ class PlanOutcome:
 @dataclass(frozen=True)
 class _Attempt:
     plan: Plan
-    errors: list[str]
+    errors: list[ValidationIssue]
     text: str
-    format_errors: tuple[str, ...] = ()  # the part of errors found while parsing (not re-checked by validation)
+    format_errors: tuple[ValidationIssue, ...] = ()  # the part of errors found while parsing (validation cannot)
 
 
 class Planner:
@@ -172,7 +180,7 @@ class Planner:
                     plan = merged
                 yield await self._finish(plan, turns, round_, usage, deadline, may_call())
                 return
-            logger.info("plan round %d invalid: %s", round_, "; ".join(attempt.errors))
+            logger.info("plan round %d invalid: %s", round_, summary(attempt.errors))
             messages = [*messages, {"role": "assistant", "content": text},
                         {"role": "user", "content": self.prompts.repair.render(errors=_bullets(attempt.errors, types))}]
         assert attempt is not None
@@ -184,14 +192,14 @@ class Planner:
             if partial is not None:
                 logger.warning("plan salvaged after %d calls: dropped %d task(s), filled self-references: %s",
                                usage.calls, len(attempt.plan.tasks) - len(partial.tasks),
-                               "; ".join(attempt.errors))
+                               summary(attempt.errors))
                 outcome = PlanOutcome(partial, max(0, usage.calls - 1), usage, salvaged=True)
                 yield outcome
                 return
         raise PlanRejected(
             f"the LLM could not write a valid plan in {usage.calls} {'try' if usage.calls == 1 else 'tries'}; "
             "last problems: "
-            + "; ".join(attempt.errors[:5])
+            + summary(attempt.errors[:5])
         )
 
     def _guide(
@@ -236,13 +244,13 @@ class Planner:
         if skeleton is not None:  # the fixed tasks with the LLM's words where it wrote them, else the request's
             raw = skeleton.apply(raw)
         if raw is None:
-            return _Attempt(Plan(), ['the answer is not JSON; write {"tasks": [...]}'], text)
+            return _Attempt(Plan(), [NOT_JSON], text)
         plan, format_errors = parse_plan(raw, resources)
         plan = complete_dependencies(drop_stray_dependencies(plan))
         uris = frozenset(a.uri for a in resources.by_name.values())
         errors = format_errors + validate_plan(plan, types, uris)
         if not plan.tasks and not errors and not self.allow_direct_answer:
-            errors.append("the plan has no tasks; this request needs at least one task")
+            errors.append(NO_TASKS)
         return _Attempt(plan, errors, text, tuple(format_errors))
 
     async def _cover(
@@ -274,12 +282,13 @@ class Planner:
         uris = frozenset(a.uri for a in resources.by_name.values())
         extra = attempt.plan if not attempt.errors else salvage(attempt.plan, attempt.errors, types, uris)
         if extra is None or not used_uris(extra) & {a.uri for a in part.files}:
-            logger.info("the missed part %r gave no usable tasks: %s", part.text, "; ".join(attempt.errors) or text)
+            logger.info("the missed part %r gave no usable tasks: %s", part.text, summary(attempt.errors) or text)
             return None
         merged = append_plan(plan, extra)
         all_uris = frozenset(a.uri for a in resources_of(turns).values())
         if problems := validate_plan(merged, types, all_uris):
-            logger.info("the tasks for the missed part %r do not fit the plan: %s", part.text, "; ".join(problems))
+            logger.info("the tasks for the missed part %r do not fit the plan: %s", part.text,
+                        summary(problems))
             return None
         logger.info("planned the missed part %r separately: %d more task(s)", part.text, len(extra.tasks))
         return merged
@@ -315,6 +324,8 @@ class Planner:
         return PlanOutcome(Plan((), answer.strip()), rounds, usage)
 
 
+NOT_JSON = ValidationIssue(None, Code.NOT_JSON, 'the answer is not JSON; write {"tasks": [...]}')
+NO_TASKS = ValidationIssue(None, Code.NO_TASKS, "the plan has no tasks; this request needs at least one task")
 NO_MODEL_NEEDED = ("This request needs no expert model, and this request's LLM-call budget is spent, so no "
                    "conversational reply was written. Ask again, or rephrase it as a task.")
 
@@ -326,11 +337,12 @@ def _left(deadline: float) -> float:
     return left
 
 
-def _bullets(errors: Sequence[str], types: Mapping[str, TaskTypeSpec]) -> str:
-    """The errors as a list, plus which task types produce a kind the plan got wrong."""
-    lines = [f"- {e}" for e in errors]
+def _bullets(issues: Sequence[ValidationIssue], types: Mapping[str, TaskTypeSpec]) -> str:
+    """The issues as a list, plus which task types produce a kind of input the plan got wrong."""
+    lines = [f"- {issue.message}" for issue in issues]
+    wrong = {issue.kind for issue in issues if issue.code in (Code.MISSING_INPUT, Code.WRONG_KIND)}
     for kind in Kind:
-        if any(f"{kind.value} argument" in e for e in errors):
+        if kind in wrong:
             producers = [t.name for t in types.values() if kind in t.outputs]
             if producers:
                 lines.append(f"- hint: an {kind.value} comes from the user's Files or from: {', '.join(producers)}")

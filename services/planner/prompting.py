@@ -9,12 +9,10 @@ from typing import Any
 from hugginggpt import untrusted
 from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
 from hugginggpt.errors import InvalidRequest
+from hugginggpt.planmodel import REF_PATTERN, answer_schema, task_schema
 from services.planner.demos import Demo, DemoBank
 from services.planner.templates import PROMPTS
 from services.planner.tokens import TokenCounter
-
-REF_PATTERN = "^<GENERATED>-[0-9]+$"
-MAX_STEPS = 10  # a plan's "steps" (when asked for): more is rambling, not planning
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,8 @@ class Budget:
 
 def plan_schema(types: Sequence[TaskTypeSpec], files: Mapping[str, Artifact] | None = None,
                 steps: bool = False) -> dict[str, Any]:
-    """JSON schema of a plan: each task is one of the types on offer with exactly the argument slots it takes.
+    """JSON schema of a plan (planmodel.WirePlan): each task is one of the types on offer with exactly the
+    argument slots it takes.
 
     An image, audio or video slot may hold only a file of that kind from the request or a task reference,
     so a grammar-constrained endpoint can neither invent a file name nor leave out an input."""
@@ -49,16 +48,11 @@ def plan_schema(types: Sequence[TaskTypeSpec], files: Mapping[str, Artifact] | N
         if names:
             options.insert(0, {"type": "string", "enum": names})
         media[kind.value] = {"anyOf": options}
-    properties: dict[str, Any] = {
-        "tasks": {"type": "array", "items": {"anyOf": [_task_schema(t, media) for t in types]}},
-        "answer": {"type": "string"},
-    }
-    if steps:  # written first: the request in short steps, then one task per step
-        properties = {"steps": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_STEPS}, **properties}
-    return {"type": "object", "properties": properties, "required": ["steps", "tasks"] if steps else ["tasks"]}
+    tasks = {"type": "array", "items": {"anyOf": [task_schema(t.name, _slots(t, media)) for t in types]}}
+    return answer_schema(tasks, steps=steps)
 
 
-def _task_schema(spec: TaskTypeSpec, media: Mapping[str, Any]) -> dict[str, Any]:
+def _slots(spec: TaskTypeSpec, media: Mapping[str, Any]) -> dict[str, Any]:
     slots: dict[str, Any] = {}
     for kind in dict.fromkeys(spec.inputs):
         count = spec.inputs.count(kind)
@@ -67,16 +61,7 @@ def _task_schema(spec: TaskTypeSpec, media: Mapping[str, Any]) -> dict[str, Any]
                              {"type": "array", "items": {"type": "string"}, "minItems": count, "maxItems": count})
         else:
             slots[kind.value] = media[kind.value]
-    return {
-        "type": "object",
-        "properties": {
-            "task": {"type": "string", "enum": [spec.name]},
-            "id": {"type": "integer"},
-            "dep": {"type": "array", "items": {"type": "integer"}},
-            "args": {"type": "object", "properties": slots, "required": list(slots), "additionalProperties": False},
-        },
-        "required": ["task", "id", "dep", "args"],
-    }
+    return slots
 
 
 def describe_types(types: Sequence[TaskTypeSpec]) -> str:

@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from hugginggpt.domain import Argument, Artifact, Kind, Plan, Task, TaskTypeSpec
-from hugginggpt.planvalidation import SLOT_KINDS, validate_plan
-
-_TASK = re.compile(r"^task (\d+):")
-_CYCLE = re.compile(r"cycle: ([\d\s\->]+)$")
+from hugginggpt.planvalidation import SLOT_KINDS, Code, ValidationIssue, validate_plan
 
 
-def blamed_ids(errors: Sequence[str]) -> set[int] | None:
-    """The task ids the errors name; None when an error cannot be pinned on tasks (e.g. repeated ids)."""
+def blamed_ids(issues: Sequence[ValidationIssue]) -> set[int] | None:
+    """The task ids the issues name; None when an issue cannot be pinned on tasks (e.g. repeated ids)."""
     blamed: set[int] = set()
-    for error in errors:
-        if (match := _TASK.match(error)) is not None:
-            blamed.add(int(match.group(1)))
-        elif (match := _CYCLE.search(error)) is not None:
-            blamed.update(int(part) for part in match.group(1).split("->"))
-        elif error.startswith("task #"):
-            continue  # an item that was not an object; parse_plan already left it out
-        else:
+    for issue in issues:
+        if issue.task_id is not None:
+            blamed.add(issue.task_id)
+        elif issue.code is Code.CYCLE:
+            blamed.update(issue.cycle)
+        elif issue.code not in (Code.NOT_AN_OBJECT, Code.BAD_ID):  # such an item is out of the plan already
             return None
     return blamed
 
 
 def salvage(
-    plan: Plan, errors: Sequence[str], types: Mapping[str, TaskTypeSpec], uris: frozenset[str]
+    plan: Plan, issues: Sequence[ValidationIssue], types: Mapping[str, TaskTypeSpec], uris: frozenset[str]
 ) -> Plan | None:
     """The plan without the blamed tasks and everything that depends on them, if that is valid and not empty."""
-    blamed = blamed_ids(errors)
+    blamed = blamed_ids(issues)
     if not blamed:
         return None
     dropped = set(blamed)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hugginggpt.domain import GENERATED_PREFIX, Artifact, Kind, TaskTypeSpec
+from hugginggpt.planmodel import answer_schema, task_schema
 from hugginggpt.planvalidation import parse_reference
 from services.planner.intents import Proposal
 
@@ -66,9 +67,9 @@ class Skeleton:
 
     def schema(self) -> dict[str, Any]:
         """The JSON schema of exactly this plan: everything fixed but the texts and file choices."""
-        items = [_task_schema(i, step) for i, step in enumerate(self.steps)]
+        items = [task_schema(step.spec.name, _slots(step), (i, step.dep)) for i, step in enumerate(self.steps)]
         tasks = {"type": "array", "prefixItems": items, "minItems": len(items), "maxItems": len(items)}
-        return {"type": "object", "properties": {"tasks": tasks}, "required": ["tasks"]}
+        return answer_schema(tasks, answer=False)
 
     def apply(self, raw: Any) -> dict[str, Any]:
         """The plan of the skeleton with the LLM's texts and file choices from `raw`, where it wrote them."""
@@ -134,7 +135,8 @@ def _step(spec: TaskTypeSpec, clause: str, steps: Sequence[Step], used: set[int]
     return Step(spec, clause, feeds, media)
 
 
-def _task_schema(index: int, step: Step) -> dict[str, Any]:
+def _slots(step: Step) -> dict[str, Any]:
+    """Each argument slot's schema: a reference where a task feeds it, else a text or a choice among files."""
     slots: dict[str, Any] = {}
     for kind in dict.fromkeys(step.spec.inputs):
         if kind == Kind.TEXT:
@@ -146,17 +148,7 @@ def _task_schema(index: int, step: Step) -> dict[str, Any]:
             slots[kind.value] = {"const": _ref(step.feeds[kind])}
         else:
             slots[kind.value] = {"type": "string", "enum": list(step.files[kind])}
-    return {
-        "type": "object",
-        "properties": {
-            "task": {"const": step.spec.name},
-            "id": {"const": index},
-            "dep": {"type": "array", "prefixItems": [{"const": d} for d in step.dep],
-                    "minItems": len(step.dep), "maxItems": len(step.dep)},
-            "args": {"type": "object", "properties": slots, "required": list(slots), "additionalProperties": False},
-        },
-        "required": ["task", "id", "dep", "args"],
-    }
+    return slots
 
 
 def _ref(task_id: int) -> str:

@@ -1,4 +1,4 @@
-"""The TaskBench evaluation: tool loading, sample files, metrics as TaskBench computes them, salvage, output."""
+"""The TaskBench evaluation: tool loading, sample files, metrics as TaskBench computes them, output."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from services.planner.evaluation import load_tools, main, run_samples, sample_tu
 from services.planner.metrics import Counts, Scores, score_sample
 from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder, plan_schema
-from services.planner.salvage import salvage
 from services.planner.templates import load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder
@@ -59,29 +58,6 @@ def test_micro_f1_pools_counts_and_failures_count_as_empty() -> None:
 def test_stratified_takes_each_type_in_turn() -> None:
     samples = [{"type": t, "id": i} for i, t in enumerate(["single"] * 5 + ["chain"] * 5 + ["dag"] * 2)]
     assert [s["type"] for s in stratified(samples, 6)] == ["single", "chain", "dag"] * 2
-
-
-def test_stray_dependencies_are_dropped_but_references_kept() -> None:
-    from hugginggpt.domain import Argument, Plan, Task
-    from services.planner.salvage import drop_stray_dependencies
-
-    plan = Plan((Task(0, "summarization", (0, 5)), Task(1, "translation", (0, 1, 2), (Argument("text", task_ref=2),))))
-    cleaned = drop_stray_dependencies(plan)
-    assert cleaned.tasks[0].dependencies == () and cleaned.tasks[1].dependencies == (0, 2)
-
-
-def test_salvage_drops_wrong_tasks_and_their_dependents_only() -> None:
-    from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
-
-    raw = {"tasks": [{"task": "summarization", "id": 0, "dep": [], "args": {"text": "long"}},
-                     {"task": "image-to-text", "id": 1, "dep": [], "args": {"image": "<GENERATED>-0"}},
-                     {"task": "translation", "id": 2, "dep": [1], "args": {"text": "<GENERATED>-1"}}]}
-    plan = complete_dependencies(parse_plan(raw, Resources({}))[0])
-    types = load_task_types()
-    errors = validate_plan(plan, types, frozenset())
-    kept = salvage(plan, errors, types, frozenset())
-    assert kept is not None and [t.id for t in kept.tasks] == [0]
-    assert salvage(plan, ["task ids must be unique; repeated: [0]"], types, frozenset()) is None
 
 
 def test_schema_lets_media_slots_name_only_files_of_that_kind() -> None:

@@ -32,8 +32,9 @@ def files(*artifacts: Artifact) -> dict[str, Artifact]:
 
 
 def valid(plan: dict, artifacts: dict[str, Artifact]) -> list[str]:
-    parsed, errors = parse_plan(plan, Resources(artifacts))
-    return errors + validate_plan(complete_dependencies(parsed), TYPES, frozenset(a.uri for a in artifacts.values()))
+    parsed, issues = parse_plan(plan, Resources(artifacts))
+    issues += validate_plan(complete_dependencies(parsed), TYPES, frozenset(a.uri for a in artifacts.values()))
+    return [issue.message for issue in issues]
 
 
 def test_each_task_is_fed_by_the_nearest_unused_earlier_output_of_its_kind() -> None:

@@ -24,9 +24,9 @@ URIS = frozenset({INVOICE.uri, SPEECH.uri})
 
 
 def check(raw: object) -> tuple[Plan, list[str]]:
-    plan, errors = parse_plan(raw, RES)
+    plan, issues = parse_plan(raw, RES)
     plan = complete_dependencies(plan)
-    return plan, errors + validate_plan(plan, TYPES, URIS)
+    return plan, [issue.message for issue in issues + validate_plan(plan, TYPES, URIS)]
 
 
 def test_demo_plan_is_valid_and_resources_become_uris() -> None:
