@@ -31,7 +31,7 @@ class Pipeline:
         """Streams the events of one chat turn; fills outcome as it goes."""
 
         async def work(run: Run) -> None:
-            await run_tasks(run, outcome)
+            await plan_select_execute(run, outcome)
             await answer(run, outcome)
 
         async for event in self._events(turn, work):
@@ -39,7 +39,7 @@ class Pipeline:
 
     async def run_tasks(self, turn: PipelineRequest, outcome: PipelineResult) -> None:
         """Plans, selects and runs without an answer."""
-        async for _ in self._events(turn, lambda run: run_tasks(run, outcome)):
+        async for _ in self._events(turn, lambda run: plan_select_execute(run, outcome)):
             pass
 
     async def _events(
@@ -80,7 +80,7 @@ class Pipeline:
                 await asyncio.gather(producer, return_exceptions=True)
 
 
-async def run_tasks(run: Run, out: PipelineResult) -> None:
+async def plan_select_execute(run: Run, out: PipelineResult) -> None:
     """Plan -> select -> execute, each task starting as soon as it is selected when execution streams."""
     reports = TaskReports(run, out.results)
     execution = StreamedExecution(run, reports) if run.options.stream_execution else None
