@@ -5,29 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hugginggpt.domain import Kind, Plan, Task, TaskTypeSpec
+from hugginggpt.domain import Plan, Task, TaskTypeSpec
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Unavailable
 from hugginggpt.llm import Usage
-from hugginggpt.planvalidation import (
-    Code,
-    Resources,
-    ValidationIssue,
-    complete_dependencies,
-    parse_plan,
-    summary,
-    validate_plan,
-)
+from hugginggpt.planvalidation import Resources, summary, validate_plan
 from services.planner.coverage import append_plan, missed_part, used_uris
 from services.planner.followup import dangling_reference, nothing_to_refer_to
 from services.planner.intents import IntentBank, Proposal
+from services.planner.judging import Attempt, judge, ready_tasks, repair_list
 from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
-from services.planner.salvage import drop_stray_dependencies, fill_self_references, salvage
-from services.planner.streaming import TaskExtractor, parse_lenient
+from services.planner.salvage import fill_self_references, salvage
+from services.planner.streaming import TaskExtractor
 from services.planner.wiring import Skeleton, wire
 
 logger = logging.getLogger(__name__)
@@ -57,12 +50,35 @@ class PlanOutcome:
     salvaged: bool = False  # invalid tasks (and their dependents) were dropped after the last repair round
 
 
-@dataclass(frozen=True)
-class _Attempt:
-    plan: Plan
-    errors: list[ValidationIssue]
-    text: str
-    format_errors: tuple[ValidationIssue, ...] = ()  # the part of errors found while parsing (validation cannot)
+@dataclass
+class _Run:
+    """One request on its way through the strategy: what it asks, what the LLM was asked and wrote, the result."""
+
+    turns: Sequence[Turn]
+    types: Mapping[str, TaskTypeSpec]
+    resources: Resources
+    deadline: float
+    max_calls: int  # 0: no limit beyond the repair rounds
+    stream: bool
+    messages: list[dict[str, str]]
+    schema: dict[str, Any]
+    skeleton: Skeleton | None  # the fixed tasks, when retrieval decided them
+    usage: Usage = field(default_factory=Usage)
+    round: int = -1  # the latest LLM round: 0 the first answer, then the repairs
+    attempt: Attempt | None = None
+    plan: Plan | None = None  # the valid plan, once there is one
+    outcome: PlanOutcome | None = None  # once set, the steps left are skipped
+
+    def may_call(self) -> bool:
+        return not self.max_calls or self.usage.calls < self.max_calls
+
+    def closed(self) -> bool:
+        """Whether the plan is the skeleton as it is: nothing for the LLM to write, no call to make."""
+        return self.skeleton is not None and not self.skeleton.open()
+
+
+# A step of the planner's strategy: it reads and updates the run; one that streams yields the tasks it settles.
+Step = Callable[[_Run], AsyncGenerator[Task, None] | Awaitable[None]]
 
 
 class Planner:
@@ -86,10 +102,16 @@ class Planner:
         self.known_types = dict(known_types)
         self.repair_rounds = repair_rounds
         self.allow_direct_answer = allow_direct_answer
-        self.salvage_enabled = salvage
-        self.cover_files = cover_files
         self.intents = intents  # finds the task types a request asks for (None: the LLM alone decides)
         self.fix_types = fix_types  # the plan's task types are exactly those found, when any are
+        # The strategy, in order; once a step decides the outcome, the rest are skipped.
+        self.strategy: tuple[Step, ...] = (
+            self._answer,  # the LLM's plan, streamed when asked (a closed skeleton's at no call)
+            self._repair,  # invalid: the issues go back to the LLM, up to repair_rounds times
+            *((self._cover_missed,) if cover_files else ()),  # valid but a file unused: plan that part too
+            self._reply,  # valid: the outcome (no tasks and no answer: the LLM writes a reply)
+            *((self._salvage,) if salvage else ()),  # still invalid: its largest valid part
+        )
 
     async def plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
@@ -125,82 +147,130 @@ class Planner:
             raise InvalidRequest(f"max_llm_calls must be 0 (no limit) or positive, got {max_calls}")
         deadline = time.monotonic() + timeout
         resources = Resources(resources_of(turns))
-        usage = Usage()
-
-        def may_call() -> bool:
-            return not max_calls or usage.calls < max_calls
-
         messages, schema, skeleton = await self._prompt(turns, types, resources,
                                                          allow_direct=self.allow_direct_answer)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("plan prompt: %s", json.dumps(messages, ensure_ascii=False))
-        attempt: _Attempt | None = None
-        for round_ in range(self.repair_rounds + 1):
-            if round_ and not may_call():
-                logger.info("no repair round: the request's LLM-call budget (%d) is spent", max_calls)
+        run = _Run(turns, types, resources, deadline, max_calls, stream, messages, schema, skeleton)
+        for step in self.strategy:
+            if run.outcome is not None:
                 break
-            limit, left = self.prompts.budget.max_answer_tokens, _left(deadline)
-            emitted: list[Task] = []
-            # Tasks of a skeleton that need nothing the LLM writes start before it writes anything (all of
-            # them when nothing is left for it to write).
-            early = skeleton.settled() if skeleton is not None and stream and round_ == 0 else []
-            for task in self._ready_tasks([skeleton.task(i, None) for i in early] if skeleton else [],
-                                          types, resources, emitted):
-                yield task
-            if skeleton is not None and not skeleton.open():
-                text = ""  # the plan is the skeleton, at no LLM call
-            elif stream and round_ == 0:
-                pieces: list[str] = []
-                extractor = TaskExtractor()
-                seen = 0
-                # aclosing: a caller that stops reading early closes the LLM's stream here, not at garbage collection
-                async with aclosing(self.llm.stream(messages, usage, schema=schema, max_tokens=limit,
-                                                    timeout=left)) as answer:
-                    async for piece in answer:
-                        pieces.append(piece)
-                        finished = extractor.feed(piece)
-                        if skeleton is not None:  # the skeleton's task at each place, with the LLM's words
-                            placed = list(enumerate(finished, seen))
-                            seen += len(finished)
-                            finished = [skeleton.task(i, raw) for i, raw in placed
-                                        if i < len(skeleton.steps) and i not in early]
-                        for task in self._ready_tasks(finished, types, resources, emitted):
-                            yield task
-                text = "".join(pieces)
+            result = step(run)
+            if isinstance(result, AsyncGenerator):
+                # aclosing: a caller that stops reading early closes the step (and the LLM's stream) here
+                async with aclosing(result) as tasks:
+                    async for task in tasks:
+                        yield task
             else:
-                text = await self.llm.complete(messages, usage, schema=schema, max_tokens=limit, timeout=left)
-            attempt = self._judge(text, types, resources, skeleton)
-            if not attempt.errors:
-                plan = attempt.plan
-                merged = await self._cover(plan, turns, types, usage, deadline) if may_call() else None
-                if merged is not None:
-                    if stream:
-                        for task in merged.tasks[len(plan.tasks):]:
-                            yield task
-                    plan = merged
-                yield await self._finish(plan, turns, round_, usage, deadline, may_call())
+                await result
+        if run.outcome is None:
+            assert run.attempt is not None
+            raise PlanRejected(
+                f"the LLM could not write a valid plan in {run.usage.calls} "
+                f"{'try' if run.usage.calls == 1 else 'tries'}; last problems: {summary(run.attempt.errors[:5])}"
+            )
+        yield run.outcome
+
+    async def _answer(self, run: _Run) -> AsyncGenerator[Task, None]:
+        """Step: the LLM's first answer. Streamed, each task goes out once written and valid so far, and the
+        skeleton's tasks that need nothing from the LLM before it writes anything."""
+        left = _left(run.deadline)
+        emitted: list[Task] = []
+        skeleton = run.skeleton
+        early = skeleton.settled() if skeleton is not None and run.stream else []
+        for task in ready_tasks([skeleton.task(i, None) for i in early] if skeleton else [], run.types, run.resources,
+                                emitted):
+            yield task
+        if run.closed():
+            text = ""
+        elif run.stream:
+            pieces: list[str] = []
+            extractor = TaskExtractor()
+            seen = 0
+            async with aclosing(self.llm.stream(run.messages, run.usage, schema=run.schema,
+                                                max_tokens=self.prompts.budget.max_answer_tokens,
+                                                timeout=left)) as answer:
+                async for piece in answer:
+                    pieces.append(piece)
+                    finished = extractor.feed(piece)
+                    if skeleton is not None:  # the skeleton's task at each place, with the LLM's words
+                        placed = list(enumerate(finished, seen))
+                        seen += len(finished)
+                        finished = [skeleton.task(i, raw) for i, raw in placed
+                                    if i < len(skeleton.steps) and i not in early]
+                    for task in ready_tasks(finished, run.types, run.resources, emitted):
+                        yield task
+            text = "".join(pieces)
+        else:
+            text = await self._complete(run, left)
+        self._judge_round(run, text)
+
+    async def _repair(self, run: _Run) -> None:
+        """Step: while the plan is invalid, its issues go back to the LLM for another answer."""
+        for _ in range(self.repair_rounds):
+            if run.plan is not None:
                 return
-            logger.info("plan round %d invalid: %s", round_, summary(attempt.errors))
-            messages = [*messages, {"role": "assistant", "content": text},
-                        {"role": "user", "content": self.prompts.repair.render(errors=_bullets(attempt.errors, types))}]
-        assert attempt is not None
-        if self.salvage_enabled:
-            uris = frozenset(a.uri for a in resources.by_name.values())
-            filled = fill_self_references(attempt.plan, turns[-1].content.strip(), list(resources.by_name.values()))
-            errors = list(attempt.format_errors) + validate_plan(filled, types, uris)
-            partial = filled if filled.tasks and not errors else salvage(filled, errors, types, uris)
-            if partial is not None:
-                logger.warning("plan salvaged after %d calls: dropped %d task(s), filled self-references: %s",
-                               usage.calls, len(attempt.plan.tasks) - len(partial.tasks),
-                               summary(attempt.errors))
-                outcome = PlanOutcome(partial, max(0, usage.calls - 1), usage, salvaged=True)
-                yield outcome
+            if not run.may_call():
+                logger.info("no repair round: the request's LLM-call budget (%d) is spent", run.max_calls)
                 return
-        raise PlanRejected(
-            f"the LLM could not write a valid plan in {usage.calls} {'try' if usage.calls == 1 else 'tries'}; "
-            "last problems: "
-            + summary(attempt.errors[:5])
-        )
+            assert run.attempt is not None
+            repair = self.prompts.repair.render(errors=repair_list(run.attempt.errors, run.types))
+            run.messages = [*run.messages, {"role": "assistant", "content": run.attempt.text},
+                            {"role": "user", "content": repair}]
+            left = _left(run.deadline)
+            self._judge_round(run, "" if run.closed() else await self._complete(run, left))
+
+    async def _complete(self, run: _Run, left: float) -> str:
+        return await self.llm.complete(run.messages, run.usage, schema=run.schema,
+                                       max_tokens=self.prompts.budget.max_answer_tokens, timeout=left)
+
+    def _judge_round(self, run: _Run, text: str) -> None:
+        run.round += 1
+        run.attempt = judge(text, run.types, run.resources, run.skeleton, need_tasks=not self.allow_direct_answer)
+        if run.attempt.errors:
+            logger.info("plan round %d invalid: %s", run.round, summary(run.attempt.errors))
+        else:
+            run.plan = run.attempt.plan
+
+    async def _cover_missed(self, run: _Run) -> AsyncGenerator[Task, None]:
+        """Step: a valid plan that leaves a file the request names unused gets tasks for that part."""
+        if run.plan is None or not run.may_call():
+            return
+        merged = await self._cover(run.plan, run)
+        if merged is not None:
+            if run.stream:
+                for task in merged.tasks[len(run.plan.tasks):]:
+                    yield task
+            run.plan = merged
+
+    async def _reply(self, run: _Run) -> None:
+        """Step: a valid plan is the outcome; with no tasks and no answer, the LLM writes a reply."""
+        plan = run.plan
+        if plan is None:
+            return
+        if not plan.tasks and not plan.direct_answer.strip():
+            if not run.may_call():
+                plan = Plan((), NO_MODEL_NEEDED)
+            else:  # the model decided no model is needed but wrote no reply: ask it for a conversational one
+                messages = [{"role": "system", "content": self.prompts.direct.render()},
+                            {"role": "user", "content": run.turns[-1].content}]
+                answer = await self.llm.complete(messages, run.usage, max_tokens=256, timeout=_left(run.deadline))
+                plan = Plan((), answer.strip())
+        run.outcome = PlanOutcome(plan, run.round, run.usage)
+
+    async def _salvage(self, run: _Run) -> None:
+        """Step: still invalid after the repairs: the plan without its wrong tasks, if anything is left."""
+        if run.plan is not None or run.attempt is None:
+            return
+        attempt, files = run.attempt, list(run.resources.by_name.values())
+        uris = frozenset(a.uri for a in files)
+        filled = fill_self_references(attempt.plan, run.turns[-1].content.strip(), files)
+        errors = list(attempt.format_errors) + validate_plan(filled, run.types, uris)
+        partial = filled if filled.tasks and not errors else salvage(filled, errors, run.types, uris)
+        if partial is not None:
+            logger.warning("plan salvaged after %d calls: dropped %d task(s), filled self-references: %s",
+                           run.usage.calls, len(attempt.plan.tasks) - len(partial.tasks), summary(attempt.errors))
+            run.outcome = PlanOutcome(partial, max(0, run.usage.calls - 1), run.usage, salvaged=True)
 
     def _guide(
         self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources
@@ -238,27 +308,9 @@ class Planner:
             raise InvalidRequest("no task types on offer")
         return types
 
-    def _judge(self, text: str, types: Mapping[str, TaskTypeSpec], resources: Resources,
-               skeleton: Skeleton | None = None) -> _Attempt:
-        raw = parse_lenient(text)
-        if skeleton is not None:  # the fixed tasks with the LLM's words where it wrote them, else the request's
-            raw = skeleton.apply(raw)
-        if raw is None:
-            return _Attempt(Plan(), [NOT_JSON], text)
-        plan, format_errors = parse_plan(raw, resources)
-        plan = complete_dependencies(drop_stray_dependencies(plan))
-        uris = frozenset(a.uri for a in resources.by_name.values())
-        errors = format_errors + validate_plan(plan, types, uris)
-        if not plan.tasks and not errors and not self.allow_direct_answer:
-            errors.append(NO_TASKS)
-        return _Attempt(plan, errors, text, tuple(format_errors))
-
-    async def _cover(
-        self, plan: Plan, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], usage: Usage, deadline: float
-    ) -> Plan | None:
+    async def _cover(self, plan: Plan, run: _Run) -> Plan | None:
         """The plan with tasks for the part of the request it missed (files it names but no task uses)."""
-        if not self.cover_files:
-            return None
+        turns, types = run.turns, run.types
         part = missed_part(plan, turns[-1].content, turns[-1].attachments)
         if part is None:
             return None
@@ -273,12 +325,12 @@ class Planner:
         messages, schema, skeleton = await self._prompt(sub, types, resources, allow_direct=False, guide=guide)
         try:
             text = "" if skeleton is not None and not skeleton.open() else await self.llm.complete(
-                messages, usage, schema=schema, max_tokens=self.prompts.budget.max_answer_tokens,
-                timeout=_left(deadline))
+                messages, run.usage, schema=schema, max_tokens=self.prompts.budget.max_answer_tokens,
+                timeout=_left(run.deadline))
         except (Unavailable, PlanRejected) as exc:
             logger.warning("could not plan the missed part %r: %s", part.text, exc)
             return None
-        attempt = self._judge(text, types, resources, skeleton)
+        attempt = judge(text, types, resources, skeleton, need_tasks=not self.allow_direct_answer)
         uris = frozenset(a.uri for a in resources.by_name.values())
         extra = attempt.plan if not attempt.errors else salvage(attempt.plan, attempt.errors, types, uris)
         if extra is None or not used_uris(extra) & {a.uri for a in part.files}:
@@ -293,39 +345,7 @@ class Planner:
         logger.info("planned the missed part %r separately: %d more task(s)", part.text, len(extra.tasks))
         return merged
 
-    def _ready_tasks(
-        self, finished: list[dict[str, Any]], types: Mapping[str, TaskTypeSpec], resources: Resources,
-        emitted: list[Task],
-    ) -> list[Task]:
-        ready = []
-        for raw in finished:
-            plan, errors = parse_plan({"tasks": [raw]}, resources)
-            plan = complete_dependencies(plan)
-            if errors or not plan.tasks:
-                continue
-            candidate = Plan((*emitted, plan.tasks[0]))
-            uris = frozenset(a.uri for a in resources.by_name.values())
-            if not validate_plan(candidate, types, uris):
-                emitted.append(plan.tasks[0])
-                ready.append(plan.tasks[0])
-        return ready
 
-    async def _finish(
-        self, plan: Plan, turns: Sequence[Turn], rounds: int, usage: Usage, deadline: float, may_call: bool
-    ) -> PlanOutcome:
-        if plan.tasks or plan.direct_answer.strip():
-            return PlanOutcome(plan, rounds, usage)
-        if not may_call:
-            return PlanOutcome(Plan((), NO_MODEL_NEEDED), rounds, usage)
-        # The model decided no model is needed but wrote no reply: ask it for a conversational one.
-        messages = [{"role": "system", "content": self.prompts.direct.render()},
-                    {"role": "user", "content": turns[-1].content}]
-        answer = await self.llm.complete(messages, usage, max_tokens=256, timeout=_left(deadline))
-        return PlanOutcome(Plan((), answer.strip()), rounds, usage)
-
-
-NOT_JSON = ValidationIssue(None, Code.NOT_JSON, 'the answer is not JSON; write {"tasks": [...]}')
-NO_TASKS = ValidationIssue(None, Code.NO_TASKS, "the plan has no tasks; this request needs at least one task")
 NO_MODEL_NEEDED = ("This request needs no expert model, and this request's LLM-call budget is spent, so no "
                    "conversational reply was written. Ask again, or rephrase it as a task.")
 
@@ -335,15 +355,3 @@ def _left(deadline: float) -> float:
     if left <= 0:
         raise DeadlineExceeded("the planning deadline passed before the LLM answered")
     return left
-
-
-def _bullets(issues: Sequence[ValidationIssue], types: Mapping[str, TaskTypeSpec]) -> str:
-    """The issues as a list, plus which task types produce a kind of input the plan got wrong."""
-    lines = [f"- {issue.message}" for issue in issues]
-    wrong = {issue.kind for issue in issues if issue.code in (Code.MISSING_INPUT, Code.WRONG_KIND)}
-    for kind in Kind:
-        if kind in wrong:
-            producers = [t.name for t in types.values() if kind in t.outputs]
-            if producers:
-                lines.append(f"- hint: an {kind.value} comes from the user's Files or from: {', '.join(producers)}")
-    return "\n".join(lines)
