@@ -18,6 +18,14 @@ def _texts(value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+def _integer(value: Any) -> int:
+    """An id as Python reads it: "3" and 3.7 are 3 (a schema-constrained endpoint writes integers anyway)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an integer") from exc
+
+
 def _deps(value: Any, info: ValidationInfo) -> list[int]:
     """The task ids a task waits for: a single id reads as a list; a negative id (-1: "none") is left out."""
     deps = []
@@ -32,7 +40,7 @@ def _deps(value: Any, info: ValidationInfo) -> list[int]:
 
 def _args(value: Any, info: ValidationInfo) -> dict[str, Any]:
     if isinstance(value, dict):
-        return {slot: _texts(v) for slot, v in value.items()}
+        return {str(slot): _texts(v) for slot, v in value.items()}
     _report(info, "args", 'args must be an object like {"text": "..."}')
     return {}
 
@@ -49,7 +57,7 @@ class WireTask(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     task: Annotated[str, BeforeValidator(lambda v: str(v).strip())]
-    id: int
+    id: Annotated[int, BeforeValidator(_integer)]
     dep: Annotated[list[int], BeforeValidator(_deps)]
     args: Annotated[dict[str, str | list[str]], BeforeValidator(_args)]
 

@@ -101,7 +101,7 @@ def parse_reference(value: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def parse_argument(
+def _parse_argument(
     slot: str, value: str, resources: Resources, issues: list[ValidationIssue], task_id: int
 ) -> Argument:
     """One argument from the LLM's JSON; problems go to issues (the argument is kept as a literal)."""
@@ -160,7 +160,7 @@ def _parse_task(item: dict[str, Any], index: int, resources: Resources, issues: 
             continue
         # Several values of one slot (question-answering's context and question) come as a list.
         for one in value if isinstance(value, list) else [value]:
-            args.append(parse_argument(slot, one, resources, issues, wire.id))
+            args.append(_parse_argument(slot, one, resources, issues, wire.id))
     return Task(wire.id, wire.task, tuple(wire.dep), tuple(args))
 
 
