@@ -56,7 +56,8 @@ class StreamedSelection:
 
     def offer(self, task: pb.Task) -> None:
         self.offered[task.id] = task
-        self._waiting.append(task)
+        # A task streamed again replaces its waiting copy: the selector refuses a call naming an id twice.
+        self._waiting = [*(t for t in self._waiting if t.id != task.id), task]
         if self._worker is None:  # it starts on the loop's next turn, so tasks of this turn join its first call
             self._worker = asyncio.create_task(self._select_waiting())
 

@@ -103,6 +103,14 @@ async def test_tasks_streamed_together_are_selected_in_one_call() -> None:
         ([1, 2, 3], True), ([1, 2, 3], False)]
 
 
+async def test_a_task_streamed_twice_together_is_selected_once_as_last_streamed() -> None:
+    stages = Stages()
+    stages.plan_messages = streamed(task(1), task(1, "translation"), final=[task(1, "translation")])
+    _, outcome = await run(stages)
+    assert [[(t.id, t.type) for t in r.tasks] for r in stages.selects] == [[(1, "translation")]] * 2
+    assert [r.task_id for r in outcome.ordered_results()] == [1]
+
+
 async def test_tasks_streamed_during_a_selector_call_wait_for_it_and_go_together() -> None:
     class Slow(Stages):
         def __init__(self) -> None:
