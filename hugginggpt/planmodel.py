@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
@@ -79,8 +81,11 @@ class WirePlan(BaseModel):
     answer: str = ""
 
 
+@cache
 def _properties(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
-    """Each field's JSON schema as the model declares it, without pydantic's titles and defaults."""
+    """Each field's JSON schema as the model declares it, without pydantic's titles and defaults. Cached
+    (pydantic takes milliseconds to write a model's schema; a plan's needs one per task type on offer), so
+    a schema built from it takes a copy of what it uses."""
     return {name: {k: v for k, v in prop.items() if k not in ("title", "default")}
             for name, prop in model.model_json_schema()["properties"].items()}
 
@@ -98,16 +103,16 @@ def task_schema(name: str, slots: Mapping[str, Any], fixed: tuple[int, Sequence[
                             "minItems": len(deps), "maxItems": len(deps)}}
     narrowed["args"] = {"type": "object", "properties": dict(slots), "required": list(slots),
                         "additionalProperties": False}
-    return {"type": "object", "properties": {field: narrowed.get(field, base) for field, base in fields.items()},
-            "required": list(fields)}
+    properties = {name: narrowed[name] if name in narrowed else copy.deepcopy(base) for name, base in fields.items()}
+    return {"type": "object", "properties": properties, "required": list(fields)}
 
 
 def answer_schema(tasks: dict[str, Any], *, steps: bool = False, answer: bool = True) -> dict[str, Any]:
     """The schema of a whole answer with its "tasks" array given: "steps" first and required when asked for,
     and a direct "answer" unless the tasks are fixed."""
     fields = _properties(WirePlan)
-    properties = {"steps": fields["steps"]} if steps else {}
+    properties = {"steps": copy.deepcopy(fields["steps"])} if steps else {}
     properties["tasks"] = tasks
     if answer:
-        properties["answer"] = fields["answer"]
+        properties["answer"] = copy.deepcopy(fields["answer"])
     return {"type": "object", "properties": properties, "required": ["steps", "tasks"] if steps else ["tasks"]}
