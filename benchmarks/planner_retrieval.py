@@ -2,7 +2,8 @@
 
 What HUGGINGGPT_PLANNER_GUIDE=fixed decides before the LLM writes any word, scored as `hugginggpt eval plan`
 scores (micro node / edge F1). Three figures in one run:
-- `retrieval`: the intent bank (MiniLM phrases, spaCy verb lists) and the wiring, on every sample;
+- `retrieval`: the intent bank as the planner loads it (MiniLM phrases, spaCy verb lists, the threshold, floor
+  and offsets of prompts/fitted.json, fitted on the dev subset) and the wiring, on every sample;
 - `oracle`: the gold task types in gold order, wired the same way (what edges the wiring can reach);
 - `twofold`: the threshold and floor chosen from a grid on one half of the samples (by position), scored on
   the other half, next to the defaults there: how much choosing them on these samples flatters the figure.
