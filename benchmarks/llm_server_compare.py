@@ -23,6 +23,7 @@ import os
 import random
 import statistics
 import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,9 @@ from hugginggpt.tasktypes import load_task_types
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
 from services.planner.embedded_llm import llm_is_up
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from planner_latency import REQUESTS, timed_plan  # noqa: E402  (the same requests and timing)
 
 PORT = 18470
 PROMPTS = [
@@ -103,10 +107,9 @@ async def measure_server(kind: str, model_key: str, threads: int, ctx: int, toke
 
 
 async def planning(base_url: str, alias: str, kind: str) -> dict[str, Any]:
-    from benchmarks.planner_latency import REQUESTS, timed_plan
-
     config = PlannerConfig.from_env()
-    llm = replace(config.llm, base_url=base_url, model=alias, schema_dialect=embedded.SCHEMA_DIALECTS[kind])
+    llm = replace(config.llm, base_url=base_url, model=alias, schema_dialect=embedded.SCHEMA_DIALECTS[kind],
+                  timeout_seconds=600.0)
     types = load_task_types()
     deps = build_planner(replace(config, llm=llm), types)
     rng = random.Random(7)
