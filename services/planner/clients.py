@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hugginggpt.domain import TaskTypeSpec
@@ -42,13 +42,16 @@ def build_planner(
     embedder: Embedder | None = None,
     allow_direct_answer: bool = True,
     intents: IntentBank | None = None,
+    demos: Sequence[Demo] = (),
 ) -> PlannerDeps:
     """Wires LLM client, demo bank (embedded once) and prompt builder into a Planner.
 
-    `intents`: a type finder fitted elsewhere (`hugginggpt eval plan --folds`), instead of the written bank."""
+    `intents`: a type finder fitted elsewhere (`hugginggpt eval plan --folds`), instead of the written bank;
+    `demos`: worked plans to add to the written ones (generated requests: `eval plan --generated-demos`)."""
     llm = LlmClient(config.llm)
     embedder = RecentEmbeddings(embedder or MiniLm())
-    bank = DemoBank([Demo.from_json(line) for line in load_demo_lines()], embedder, max_demos=config.max_demos)
+    written = [Demo.from_json(line) for line in load_demo_lines()]
+    bank = DemoBank([*written, *demos], embedder, max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)
     guided = config.guide != "off"

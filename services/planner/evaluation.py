@@ -21,12 +21,14 @@ from hugginggpt.errors import HuggingGPTError, Unavailable
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
 from services.planner.coordination import VerbLists
+from services.planner.demos import Demo
 from services.planner.embedded_llm import ensure_llm, wait_until_up
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
+from services.planner.generation import generated_demos
 from services.planner.metrics import Scores, score_sample
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.samples import load_samples, load_tools, sample_turn
-from services.planner.typefinder import FINDERS, build_finders, fold_fitter
+from services.planner.typefinder import FINDERS, build_finders, fold_fitter, load_generated
 
 EMBEDDINGS_KEPT = 100_000  # every clause of a data set: folds score the same clauses at many thresholds
 
@@ -97,6 +99,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--fit-out", type=Path, default=None,
                         help="with --folds: also fit on all the samples and write the choice here "
                              "(services/planner/prompts/fitted.json is what the planner loads)")
+    parser.add_argument("--generated-demos", action="store_true",
+                        help="add the requests generated from the tool graph (prompts/generated.jsonl) to the demos")
     parser.add_argument("--offsets", action="store_true",
                         help="with --folds: also fit an offset per task type (added to its scores) on each fold")
     return parser.parse_args(argv)
@@ -123,8 +127,9 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     config = PlannerConfig.from_env()
     async with ensure_llm(config.llm) as llm_settings:
         llm_settings = replace(llm_settings, timeout_seconds=max(llm_settings.timeout_seconds, args.timeout))
-        deps = build_planner(replace(config, llm=llm_settings), {s.name: s for s in specs},
-                             allow_direct_answer=False)
+        types = {s.name: s for s in specs}
+        deps = build_planner(replace(config, llm=llm_settings), types, allow_direct_answer=False,
+                             demos=extra_demos(args, types))
         try:
             scores = await run_samples(deps.planner, samples, specs, names, args.predictions_out, args.timeout)
         finally:
@@ -155,7 +160,7 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
                 return
             finder = scorer.finders[choice.finder].fitted(choice.threshold, choice.floor, dict(choice.offsets))
             deps = build_planner(replace(config, llm=llm_settings), types, embedder=embedder,
-                                 allow_direct_answer=False, intents=finder)
+                                 allow_direct_answer=False, intents=finder, demos=extra_demos(args, types))
             try:
                 await run_samples(deps.planner, held_out, specs, names, args.predictions_out, args.timeout,
                                   append=True, scores=into)
@@ -166,6 +171,11 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
     if args.fit_out:  # the same procedure on every sample: what the planner runs with by default
         report["fit_on_all"] = write_fit(args.fit_out, fit(samples), args, len(samples))
     return report
+
+
+def extra_demos(args: argparse.Namespace, types: dict[str, TaskTypeSpec]) -> list[Demo]:
+    """With --generated-demos, the generated requests (prompts/generated.jsonl) as worked plans; else none."""
+    return generated_demos(load_generated(), types) if args.generated_demos else []
 
 
 def write_fit(path: Path, choice: Choice, args: argparse.Namespace, samples: int) -> dict[str, Any]:

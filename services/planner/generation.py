@@ -19,14 +19,17 @@ import asyncio
 import json
 import random
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hugginggpt.artifacts import guess_media_type, kind_of
+from hugginggpt.domain import GENERATED_PREFIX, Kind, TaskTypeSpec
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.tasktypes import hf_task_id
+from services.planner.demos import Demo
 from services.planner.intents import MIN_WORDS, NONE, split_clauses
 from services.planner.planning import Llm
 from services.planner.streaming import parse_lenient
@@ -151,6 +154,37 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     if checked != list(sub.tools):
         return {**row, "kept": False, "reason": f"checked back as {checked}"}
     return {**row, "kept": True, "reason": ""}
+
+
+def as_demo(row: Mapping[str, Any], types: Mapping[str, TaskTypeSpec]) -> Demo | None:
+    """A kept generated request as a worked plan for the demo bank: its sampled tools, fed along its links, the
+    user's files where no tool feeds a media input, each tool's sentence where none feeds a text (None: unusable)."""
+    tools = [hf_task_id(t) for t in row.get("tools", ())]
+    steps = [c["text"] for c in row.get("clauses", ()) if c.get("type") != NONE]
+    if not row.get("kept") or not tools or len(steps) != len(tools) or any(t not in types for t in tools):
+        return None
+    position = {name: i for i, name in enumerate(row["tools"])}
+    files = tuple(row.get("files", ()))
+    tasks = []
+    for i, name in enumerate(tools):
+        sources = sorted(position[s] for s, t in row.get("links", ()) if position[t] == i)
+        args: dict[str, Any] = {}
+        for kind in dict.fromkeys(types[name].inputs):
+            fed = [f"{GENERATED_PREFIX}{j}" for j in sources if kind in types[tools[j]].outputs][:1]
+            if kind == Kind.TEXT:
+                texts = fed + [steps[i]] * (types[name].inputs.count(Kind.TEXT) - len(fed))
+                args["text"] = texts[0] if len(texts) == 1 else texts
+            elif fed or (fed := [f for f in files if kind_of(guess_media_type(f)) == kind][:1]):
+                args[kind.value] = fed[0]
+            else:
+                return None
+        tasks.append({"task": name, "id": i, "dep": sources, "args": args})
+    return Demo(row["request"], files, {"steps": steps, "tasks": tasks}, (), frozenset(tools))
+
+
+def generated_demos(rows: Iterable[Mapping[str, Any]], types: Mapping[str, TaskTypeSpec]) -> list[Demo]:
+    """The kept generated requests that make worked plans with the types on offer."""
+    return [demo for row in rows if (demo := as_demo(row, types)) is not None]
 
 
 def _sentence(text: str) -> str:

@@ -10,7 +10,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from services.planner.generation import Graph, done_ids, generate_one, sample_subgraph, user_files
+from hugginggpt.tasktypes import load_task_types
+from services.planner.generation import (
+    Graph,
+    as_demo,
+    done_ids,
+    generate_one,
+    generated_demos,
+    sample_subgraph,
+    user_files,
+)
 from services.planner.intents import NONE, IntentBank
 from services.planner.typefinder import (
     align,
@@ -146,3 +155,23 @@ async def test_a_sentence_that_reads_as_two_clauses_is_not_kept(tmp_path: Path) 
 def test_a_finder_on_generated_requests_alone_says_where_they_come_from_when_there_are_none() -> None:
     with pytest.raises(ValueError, match="generated.jsonl holds none kept"):
         train_scorer(HashEmbedder(), RAW, [], phrases=False)
+
+
+def test_a_kept_generated_request_becomes_a_worked_plan_fed_along_its_links() -> None:
+    types = load_task_types()
+    row = {"kept": True, "request": "I have photo.png. Describe it. Then summarize that. Read the summary aloud.",
+           "tools": ["Image-to-Text", "Summarization", "Text-to-Speech"], "files": ["photo.png"],
+           "links": [["Image-to-Text", "Summarization"], ["Summarization", "Text-to-Speech"]],
+           "clauses": [{"text": "I have photo.png.", "type": ""}, {"text": "Describe it.", "type": "image-to-text"},
+                       {"text": "Then summarize that.", "type": "summarization"},
+                       {"text": "Read the summary aloud.", "type": "text-to-speech"}]}
+    demo = as_demo(row, types)
+    assert demo is not None and demo.files == ("photo.png",)
+    assert [(t["task"], t["dep"], t["args"]) for t in demo.plan["tasks"]] == [
+        ("image-to-text", [], {"image": "photo.png"}),
+        ("summarization", [0], {"text": "<GENERATED>-0"}),
+        ("text-to-speech", [1], {"text": "<GENERATED>-1"})]
+    assert demo.plan["steps"] == ["Describe it.", "Then summarize that.", "Read the summary aloud."]
+    assert as_demo({**row, "files": []}, types) is None  # no image for the first tool
+    assert as_demo({**row, "kept": False}, types) is None
+    assert generated_demos([row, {**row, "kept": False}], types) == [demo]
