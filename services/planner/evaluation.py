@@ -101,8 +101,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "(services/planner/prompts/fitted.json is what the planner loads)")
     parser.add_argument("--generated-demos", action="store_true",
                         help="add the requests generated from the tool graph (prompts/generated.jsonl) to the demos")
-    parser.add_argument("--offsets", action="store_true",
-                        help="with --folds: also fit an offset per task type (added to its scores) on each fold")
+    parser.add_argument("--offsets", action=argparse.BooleanOptionalAction, default=True,
+                        help="with --folds: also fit an offset per task type (added to its scores) on each fold, as "
+                             "prompts/fitted.json was fitted (default: on)")
     return parser.parse_args(argv)
 
 
