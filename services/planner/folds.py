@@ -2,9 +2,11 @@
 
 The planner's task types and data flow are decided before the LLM writes a word (retrieval + wiring, see
 services.planner.intents and .wiring), so what a choice does to node / edge F1 can be measured in seconds
-without the LLM. `fit` tries every candidate (type finder, threshold, floor) on the training
-folds that way and keeps the best by node F1 + edge F1; `retrieval_folds` scores each held-out fold the same
-way, and `hugginggpt eval plan --folds K` plans it with the real planner built from the fitted choice.
+without the LLM. `fit` tries every candidate (type finder, threshold, floor) on the training folds that way
+and keeps the best by node F1 + edge F1, `fit_offsets` then an offset per type, and `fit_trained` does the same
+for a finder fitted on the training samples themselves (judged on inner folds). `run_folds` plans each held-out
+fold with its fitted choice: `hugginggpt eval plan --folds K` with the real planner, or by retrieval + wiring
+alone with `--retrieval-only`.
 """
 
 from __future__ import annotations
