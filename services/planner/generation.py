@@ -205,23 +205,32 @@ async def run(args: argparse.Namespace) -> int:
     settings = LlmSettings(args.base_url, args.model, "not-needed", "auto", args.timeout, 4096)
     llm = LlmClient(settings)
     kept = 0
-    try:
-        for index in range(args.limit):
-            sample_id = f"{args.seed}-{index}"
-            if sample_id in done:
-                continue
-            rng = random.Random(sample_id)
-            sub = sample_subgraph(graph, rng)
-            files = user_files(graph, sub, rng)
-            row = await generate_one(llm, graph, sub, files)
-            record = {"id": sample_id, "seed": args.seed, "model": args.model, "shape": sub.shape,
-                      "tools": list(sub.tools), "links": [[sub.tools[s], sub.tools[t]] for s, t in sub.edges],
-                      "files": files, **row}
+    lock = asyncio.Lock()
+    slots = asyncio.Semaphore(max(1, args.concurrency))
+
+    async def one(index: int) -> None:
+        nonlocal kept
+        sample_id = f"{args.seed}-{index}"
+        rng = random.Random(sample_id)
+        sub = sample_subgraph(graph, rng)
+        files = user_files(graph, sub, rng)
+        async with slots:
+            try:
+                row = await generate_one(llm, graph, sub, files)
+            except HuggingGPTError as exc:  # one request the LLM failed on is skipped, not the run
+                print(f"{sample_id} {sub.shape} skipped: {exc.message}", file=sys.stderr)
+                return
+        record = {"id": sample_id, "seed": args.seed, "model": args.model, "shape": sub.shape,
+                  "tools": list(sub.tools), "links": [[sub.tools[s], sub.tools[t]] for s, t in sub.edges],
+                  "files": files, **row}
+        async with lock:  # rows are appended whole, one at a time, in the order they finish
             with args.out.open("a") as out:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             kept += int(row["kept"])
-            print(f"{sample_id} {sub.shape} {'kept' if row['kept'] else 'dropped: ' + row['reason']}",
-                  file=sys.stderr)
+        print(f"{sample_id} {sub.shape} {'kept' if row['kept'] else 'dropped: ' + row['reason']}", file=sys.stderr)
+
+    try:
+        await asyncio.gather(*(one(i) for i in range(args.limit) if f"{args.seed}-{i}" not in done))
     finally:
         await llm.close()
     print(f"kept {kept} new requests; {args.out} holds {len(done_ids(args.out))} rows")
@@ -237,6 +246,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="ids are SEED-INDEX; each id's tools depend on it alone")
     parser.add_argument("--limit", type=int, default=20, help="ids SEED-0 .. SEED-(LIMIT-1)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per LLM call")
+    parser.add_argument("--concurrency", type=int, default=1, help="requests written at once (llama-server's slots)")
     return parser.parse_args(argv)
 
 

@@ -107,6 +107,6 @@ async def test_a_stream_cut_short_by_the_endpoint_is_reported(interrupted: bool,
 
 
 def test_the_embedded_llm_server_lets_queued_requests_wait() -> None:
-    command = server_command(Path("m.gguf"), "m", "127.0.0.1", 8080, 8192, 2)
+    command = server_command(Path("m.gguf"), "m", "127.0.0.1", 8080, 8192, 2, "llama-cpp-python")
     assert command[command.index("--interrupt_requests") + 1] == "false"
     assert command[command.index("--cache") + 1] == "false"
