@@ -26,8 +26,8 @@ from services.planner import intents
 from services.planner.coordination import VerbLists
 from services.planner.folds import skeleton_tasks
 from services.planner.intents import IntentBank, Proposal
-from services.planner.metrics import Scores, score_sample
 from services.planner.samples import load_tools
+from services.planner.scoring import Scores, score_sample
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "taskbench-hf"
 GRID = list(itertools.product((0.34, 0.37, 0.40, 0.43, 0.46), (0.25, 0.30, 0.35)))  # threshold x floor

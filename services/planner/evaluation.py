@@ -25,9 +25,9 @@ from services.planner.demos import Demo
 from services.planner.embedded_llm import ensure_llm, wait_until_up
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.generation import generated_demos
-from services.planner.metrics import Scores, score_sample
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.samples import load_samples, load_tools, sample_turn
+from services.planner.scoring import Scores, score_sample
 from services.planner.typefinder import FINDERS, build_finders, fold_fitter, load_generated
 
 EMBEDDINGS_KEPT = 100_000  # every clause of a data set: folds score the same clauses at many thresholds

@@ -22,9 +22,9 @@ from typing import Any
 from hugginggpt.domain import TaskTypeSpec
 from hugginggpt.tasktypes import hf_task_id
 from services.planner.intents import IntentBank, Scored
-from services.planner.metrics import Scores, score_sample
 from services.planner.prompting import resources_of
 from services.planner.samples import sample_turn
+from services.planner.scoring import Scores, score_sample
 from services.planner.wiring import wire
 
 Sample = dict[str, Any]

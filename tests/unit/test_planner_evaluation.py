@@ -11,9 +11,9 @@ from hugginggpt.domain import Kind
 from hugginggpt.tasktypes import load_task_types
 from services.planner.demos import Demo, DemoBank
 from services.planner.evaluation import load_tools, main, run_samples, sample_turn, stratified
-from services.planner.metrics import Counts, Scores, score_sample
 from services.planner.planning import Planner
 from services.planner.prompting import Budget, PromptBuilder, plan_schema
+from services.planner.scoring import Counts, Scores, score_sample
 from services.planner.templates import load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder

@@ -14,7 +14,7 @@ from hugginggpt.domain import Kind, TaskTypeSpec
 from services.planner.evaluation import main, write_fit
 from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.intents import IntentBank, load_fit
-from services.planner.metrics import Scores
+from services.planner.scoring import Scores
 from tests.doubles.embedder import HashEmbedder
 
 PHRASES = {

@@ -1,4 +1,4 @@
-"""TaskBench's plan metrics: micro node F1 and edge F1 over name sets, valid share, latency percentiles."""
+"""TaskBench's plan scores: micro node F1 and edge F1 over name sets, valid share, latency percentiles."""
 
 from __future__ import annotations
 
