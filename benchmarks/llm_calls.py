@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gateway.config import GatewayConfig
 from hugginggpt.budget import LlmCallBudget
-from hugginggpt.domain import InferenceMode
+from hugginggpt.domain import InferenceMode, Turn
 from hugginggpt.embedding import MiniLm
 from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
@@ -20,7 +20,7 @@ from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
 from services.planner.evaluation import sample_turn
 from services.responder.outcomes import Result, TaskOutcome
-from services.responder.responding import Done, Responder, ResponderPolicy, Turn
+from services.responder.responding import Done, Responder, ResponderPolicy
 from services.selector.catalog import BUNDLED_SNAPSHOT, load_catalog
 from services.selector.clients import offline_fallback
 from services.selector.config import OFFLINE

@@ -11,13 +11,12 @@ import time
 from collections.abc import Sequence
 from contextlib import aclosing
 
-from hugginggpt.domain import Artifact, Kind, Task, TaskTypeSpec
+from hugginggpt.domain import Artifact, Kind, Task, TaskTypeSpec, Turn
 from hugginggpt.tasktypes import load_task_types
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
 from services.planner.embedded_llm import ensure_llm
 from services.planner.planning import Planner
-from services.planner.prompting import Turn
 
 INVOICE = Artifact("artifact://b/invoice_text.png", "invoice_text.png", "image/png", 1, Kind.IMAGE)
 SPEECH = Artifact("artifact://b/speech_fox.wav", "speech_fox.wav", "audio/wav", 1, Kind.AUDIO)

@@ -19,6 +19,7 @@ from hugginggpt.domain import (
     Task,
     TaskState,
     TaskTypeSpec,
+    Turn,
 )
 from hugginggpt.llm import Usage
 from hugginggpt.v1 import common_pb2 as pb
@@ -85,6 +86,10 @@ def artifact_to_pb(a: Artifact) -> pb.Artifact:
 
 def artifact_from_pb(m: pb.Artifact) -> Artifact:
     return Artifact(m.uri, m.name, m.media_type, m.size_bytes, kind_from_pb(m.kind))
+
+
+def turn_from_pb(m: pb.Message) -> Turn:
+    return Turn(role_from_pb(m.role), m.content, tuple(artifact_from_pb(a) for a in m.attachments))
 
 
 def argument_to_pb(a: Argument) -> pb.Argument:

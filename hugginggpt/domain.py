@@ -1,4 +1,4 @@
-"""Plain domain types shared by the cores (no gRPC): modes, task states, artifacts, tasks, plans, selections."""
+"""Plain domain types shared by the cores (no gRPC): modes, task states, artifacts, turns, tasks, plans, selections."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ class Artifact:
     media_type: str
     size_bytes: int
     kind: Kind
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation, with the files attached to it."""
+
+    role: str  # user | assistant | system
+    content: str
+    attachments: tuple[Artifact, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hugginggpt.domain import Plan, Task, TaskTypeSpec
+from hugginggpt.domain import Plan, Task, TaskTypeSpec, Turn
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Unavailable
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, summary, validate_plan
@@ -18,7 +18,7 @@ from services.planner.coverage import append_plan, missed_part, used_uris
 from services.planner.followup import dangling_reference, nothing_to_refer_to
 from services.planner.intents import IntentBank, Proposal
 from services.planner.judging import Attempt, judge, ready_tasks, repair_list
-from services.planner.prompting import PromptBuilder, Turn, plan_schema, resources_of
+from services.planner.prompting import PromptBuilder, plan_schema, resources_of
 from services.planner.salvage import fill_self_references, salvage
 from services.planner.streaming import TaskExtractor
 from services.planner.wiring import Skeleton, wire

@@ -7,21 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from hugginggpt import untrusted
-from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
+from hugginggpt.domain import Artifact, Kind, TaskTypeSpec, Turn
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.planmodel import REF_PATTERN, answer_schema, task_schema
 from services.planner.demos import Demo, DemoBank
 from services.planner.templates import PROMPTS
 from services.planner.tokens import TokenCounter
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One message of the conversation, with the files attached to it."""
-
-    role: str
-    content: str
-    attachments: tuple[Artifact, ...] = ()
 
 
 @dataclass(frozen=True)

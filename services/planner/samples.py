@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from hugginggpt.artifacts import guess_media_type, kind_of
-from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
+from hugginggpt.domain import Artifact, Kind, TaskTypeSpec, Turn
 from hugginggpt.tasktypes import hf_task_id
-from services.planner.prompting import Turn
 
 _FILE = re.compile(r"\b[\w-]+\.(?:jpe?g|png|gif|bmp|webp|wav|mp3|flac|ogg|m4a|mp4|avi|mov|mkv|txt|csv|pdf)\b",
                    re.IGNORECASE)

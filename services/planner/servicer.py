@@ -6,16 +6,10 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from hugginggpt.convert import artifact_from_pb, plan_to_pb, role_from_pb, task_to_pb, task_type_from_pb, usage_to_pb
+from hugginggpt.convert import plan_to_pb, task_to_pb, task_type_from_pb, turn_from_pb, usage_to_pb
 from hugginggpt.rpc import remaining
-from hugginggpt.v1 import common_pb2, planner_pb2, planner_pb2_grpc
+from hugginggpt.v1 import planner_pb2, planner_pb2_grpc
 from services.planner.planning import Planner, PlanOutcome
-from services.planner.prompting import Turn
-
-
-def turns_from_pb(messages: list[common_pb2.Message]) -> list[Turn]:
-    return [Turn(role_from_pb(m.role), m.content, tuple(artifact_from_pb(a) for a in m.attachments))
-            for m in messages]
 
 
 def response_of(outcome: PlanOutcome) -> planner_pb2.PlanResponse:
@@ -33,7 +27,7 @@ class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
     async def Plan(self, request: planner_pb2.PlanRequest, context: grpc.aio.ServicerContext
                    ) -> planner_pb2.PlanResponse:
         outcome = await self._planner.plan(
-            turns_from_pb(list(request.messages)), [task_type_from_pb(t) for t in request.task_types],
+            [turn_from_pb(m) for m in request.messages], [task_type_from_pb(t) for t in request.task_types],
             timeout=remaining(context, self._timeout), max_llm_calls=request.max_llm_calls,
         )
         return response_of(outcome)
@@ -41,7 +35,7 @@ class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
     async def StreamPlan(self, request: planner_pb2.StreamPlanRequest, context: grpc.aio.ServicerContext
                          ) -> AsyncIterator[planner_pb2.StreamPlanResponse]:
         events = self._planner.stream_plan(
-            turns_from_pb(list(request.messages)), [task_type_from_pb(t) for t in request.task_types],
+            [turn_from_pb(m) for m in request.messages], [task_type_from_pb(t) for t in request.task_types],
             timeout=remaining(context, self._timeout), max_llm_calls=request.max_llm_calls,
         )
         async for event in events:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hugginggpt import languages, untrusted
-from hugginggpt.domain import Plan
+from hugginggpt.domain import Plan, Turn
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
 from hugginggpt.prompts import PromptFiles
@@ -40,12 +40,6 @@ class Streamer(Protocol):
 
     def stream(self, messages: list[dict[str, str]], usage: Usage, *, max_tokens: int = 512,
                timeout: float | None = None) -> AsyncIterator[str]: ...
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str  # user | assistant | system
-    content: str
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import grpc
 from google.protobuf import json_format
 
-from hugginggpt.convert import artifact_from_pb, plan_from_pb, role_from_pb, task_state_from_pb, usage_to_pb
+from hugginggpt.convert import artifact_from_pb, plan_from_pb, task_state_from_pb, turn_from_pb, usage_to_pb
 from hugginggpt.domain import FINAL_STATES
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
 from services.responder.outcomes import Result, TaskOutcome
-from services.responder.responding import Done, Responder, Turn
+from services.responder.responding import Done, Responder
 
 
 def result_from_pb(m: common_pb2.TaskResult) -> Result:
@@ -42,7 +42,7 @@ class ResponderServicer(responder_pb2_grpc.ResponderServiceServicer):
 
     async def Respond(self, request: responder_pb2.RespondRequest,
                       context: grpc.aio.ServicerContext) -> AsyncIterator[responder_pb2.RespondResponse]:
-        turns = [Turn(role_from_pb(m.role), m.content) for m in request.messages]
+        turns = [turn_from_pb(m) for m in request.messages]
         outcomes = [outcome_from_pb(e) for e in request.results]
         async for item in self._responder.respond(turns, plan_from_pb(request.plan), outcomes,
                                                   timeout=remaining(context, 120.0)):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hugginggpt.domain import Artifact, Kind
+from hugginggpt.domain import Artifact, Kind, Turn
 from hugginggpt.tasktypes import load_task_types
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
-from services.planner.prompting import Turn
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from hugginggpt.domain import Artifact, Kind
+from hugginggpt.domain import Artifact, Kind, Turn
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Unavailable
 from hugginggpt.tasktypes import load_task_types
 from services.planner.demos import Demo, DemoBank
 from services.planner.planning import Planner
-from services.planner.prompting import Budget, PromptBuilder, Turn
+from services.planner.prompting import Budget, PromptBuilder
 from services.planner.templates import load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from hugginggpt.domain import Argument, Plan, Task
+from hugginggpt.domain import Argument, Plan, Task, Turn
 from services.planner.coverage import append_plan, missed_part
-from services.planner.prompting import Turn
 from tests.unit.test_planner_core import DEMO_REQUEST, INVOICE, SPEECH, demo_turns, make_planner
 
 FIRST_HALF = {"tasks": [

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from hugginggpt.domain import Turn
 from hugginggpt.embedding import MiniLm
 from hugginggpt.settings import SettingsError
 from hugginggpt.tasktypes import load_task_types
@@ -15,7 +16,7 @@ from services.planner.coordination import VerbLists
 from services.planner.demos import Demo, DemoBank
 from services.planner.intents import IntentBank, split_clauses
 from services.planner.planning import Planner
-from services.planner.prompting import Budget, PromptBuilder, Turn
+from services.planner.prompting import Budget, PromptBuilder
 from services.planner.templates import load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder

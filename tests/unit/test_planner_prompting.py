@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from hugginggpt.domain import Artifact, Kind, TaskTypeSpec
+from hugginggpt.domain import Artifact, Kind, TaskTypeSpec, Turn
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from hugginggpt.prompts import TemplateError
 from hugginggpt.tasktypes import load_task_types
 from services.planner.demos import Demo, DemoBank
-from services.planner.prompting import Budget, PromptBuilder, Turn
+from services.planner.prompting import Budget, PromptBuilder
 from services.planner.templates import PROMPTS, load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from hugginggpt.domain import Artifact, Kind, Task
+from hugginggpt.domain import Artifact, Kind, Task, Turn
 from hugginggpt.planvalidation import Resources, complete_dependencies, parse_plan, validate_plan
 from hugginggpt.tasktypes import load_task_types
 from services.planner.demos import Demo, DemoBank
 from services.planner.intents import Proposal
 from services.planner.planning import Planner, PlanOutcome
-from services.planner.prompting import Budget, PromptBuilder, Turn
+from services.planner.prompting import Budget, PromptBuilder
 from services.planner.templates import load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from services.planner.wiring import wire

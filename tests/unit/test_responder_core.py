@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from hugginggpt.domain import Artifact, Kind, Plan, Task
+from hugginggpt.domain import Artifact, Kind, Plan, Task, Turn
 from hugginggpt.errors import InvalidRequest, Unavailable
 from services.responder.outcomes import Result, TaskOutcome
-from services.responder.responding import Done, Responder, ResponderPolicy, Turn
+from services.responder.responding import Done, Responder, ResponderPolicy
 from tests.doubles.llm import ScriptedLlm
 
 IMG = Artifact("artifact://abc/boxes.png", "boxes.png", "image/png", 10, Kind.IMAGE)

@@ -13,8 +13,9 @@ from hugginggpt.convert import (
     role_to_pb,
     task_state_from_pb,
     task_state_to_pb,
+    turn_from_pb,
 )
-from hugginggpt.domain import InferenceMode, ModelStatus, TaskState
+from hugginggpt.domain import Artifact, InferenceMode, Kind, ModelStatus, TaskState, Turn
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2 as epb
 
@@ -50,3 +51,12 @@ def test_an_unknown_role_is_the_users() -> None:
 def test_a_model_status_survives_the_wire() -> None:
     status = ModelStatus("openai/whisper-tiny.en", ("automatic-speech-recognition",), True, 151_000_000, "")
     assert model_status_from_pb(model_status_to_pb(status)) == status
+
+
+def test_a_message_becomes_one_turn_for_planner_and_responder_alike() -> None:
+    photo = pb.Artifact(uri="artifact://s/photo.jpg", name="photo.jpg", media_type="image/jpeg", size_bytes=3,
+                        kind=pb.VALUE_KIND_IMAGE)
+    message = pb.Message(role=pb.ROLE_ASSISTANT, content="Here it is", attachments=[photo])
+    attached = Artifact("artifact://s/photo.jpg", "photo.jpg", "image/jpeg", 3, Kind.IMAGE)
+    assert turn_from_pb(message) == Turn("assistant", "Here it is", (attached,))
+    assert turn_from_pb(pb.Message(content="hi")) == Turn("user", "hi")
