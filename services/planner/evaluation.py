@@ -23,7 +23,7 @@ from services.planner.config import PlannerConfig
 from services.planner.coordination import VerbLists
 from services.planner.demos import Demo
 from services.planner.embedded_llm import ensure_llm, wait_until_up
-from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
+from services.planner.folds import FittedChoice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.generation import generated_demos
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.samples import load_samples, load_tools, sample_turn
@@ -155,7 +155,7 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
     async with contextlib.nullcontext(config.llm) if args.retrieval_only else ensure_llm(config.llm) as llm:
         llm_settings = replace(llm, timeout_seconds=max(llm.timeout_seconds, args.timeout))
 
-        async def plan_fold(index: int, choice: Choice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
+        async def plan_fold(index: int, choice: FittedChoice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
             if args.retrieval_only:
                 scorer.score(choice, held_out, into)
                 return
@@ -179,7 +179,7 @@ def extra_demos(args: argparse.Namespace, types: dict[str, TaskTypeSpec]) -> lis
     return generated_demos(load_generated(), types) if args.generated_demos else []
 
 
-def write_fit(path: Path, choice: Choice, args: argparse.Namespace, samples: int) -> dict[str, Any]:
+def write_fit(path: Path, choice: FittedChoice, args: argparse.Namespace, samples: int) -> dict[str, Any]:
     """Writes the choice fitted on all the samples, with what it was fitted on, as JSON; returns it."""
     fit = {"finder": choice.finder, "threshold": choice.threshold, "floor": choice.floor,
            "offsets": dict(choice.offsets),

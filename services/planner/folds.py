@@ -44,7 +44,7 @@ class FoldError(ValueError):
 
 
 @dataclass(frozen=True)
-class Choice:
+class FittedChoice:
     """One fitted choice: which type finder, its threshold and floor."""
 
     finder: str
@@ -97,32 +97,33 @@ class RetrievalScorer:
             self._scored[key] = self.finders[finder].score(sample["instruction"], self.types)
         return self._scored[key]
 
-    def tasks(self, choice: Choice, sample: Sample) -> list[dict[str, Any]]:
+    def tasks(self, choice: FittedChoice, sample: Sample) -> list[dict[str, Any]]:
         scored = self.scored(choice.finder, sample)
         bank = self.finders[choice.finder]
         found = bank.decide(scored, choice.threshold, choice.floor, dict(choice.offsets)) if scored else []
         return skeleton_tasks(found, sample, self.types, self.names)
 
-    def score(self, choice: Choice, samples: Sequence[Sample], into: Scores | None = None) -> Scores:
+    def score(self, choice: FittedChoice, samples: Sequence[Sample], into: Scores | None = None) -> Scores:
         scores = into if into is not None else Scores()
         for sample in samples:
             score_sample(scores, sample, self.tasks(choice, sample), "", 0.0)
         return scores
 
-    def candidates(self) -> list[Choice]:
+    def candidates(self) -> list[FittedChoice]:
         """Every finder with every threshold and floor of its grid."""
-        return [Choice(finder, t, f) for finder in self.finders for t, f in GRIDS[grid_of(self.finders[finder])]]
+        return [FittedChoice(finder, t, f) for finder in self.finders for t, f in GRIDS[grid_of(self.finders[finder])]]
 
-    def fit(self, samples: Sequence[Sample], candidates: Sequence[Choice]) -> Choice:
+    def fit(self, samples: Sequence[Sample], candidates: Sequence[FittedChoice]) -> FittedChoice:
         """The candidate with the best node F1 + edge F1 on `samples` (the first of equals)."""
         return self.best(samples, candidates)[0]
 
-    def best(self, samples: Sequence[Sample], candidates: Sequence[Choice]) -> tuple[Choice, float]:
+    def best(self, samples: Sequence[Sample], candidates: Sequence[FittedChoice]) -> tuple[FittedChoice, float]:
         """The best candidate on `samples` and its node F1 + edge F1 there."""
         merits = [(choice, merit(self.score(choice, samples))) for choice in candidates]
         return max(merits, key=lambda pair: pair[1])
 
-    def fit_offsets(self, samples: Sequence[Sample], choice: Choice, steps: Sequence[float] = OFFSETS) -> Choice:
+    def fit_offsets(self, samples: Sequence[Sample], choice: FittedChoice,
+                    steps: Sequence[float] = OFFSETS) -> FittedChoice:
         """`choice` with an offset for each type that raises node F1 + edge F1 on `samples` by at least MIN_GAIN,
         tried one type at a time, the types most asked for in `samples` first."""
         asked = Counter(hf_task_id(node["task"]) for sample in samples for node in sample.get("task_nodes", []))
@@ -143,7 +144,7 @@ class RetrievalScorer:
         return name
 
     def fit_trained(self, samples: Sequence[Sample], train: Callable[[list[Sample]], IntentBank], kind: str,
-                    grid: str = "classifier", inner: int = 3, seed: int = 0) -> tuple[Choice, float]:
+                    grid: str = "classifier", inner: int = 3, seed: int = 0) -> tuple[FittedChoice, float]:
         """A finder trained on `samples`, with the threshold and floor that score best on inner folds of them
         (each inner fold scored by a finder trained without it: a finder scored on its own training clauses
         looks surer than it is), and that inner score."""
@@ -153,9 +154,9 @@ class RetrievalScorer:
         for index, held_out in enumerate(folds):
             name = self.add(train([s for j, fold in enumerate(folds) if j != index for s in fold]), kind)
             for point in points:
-                self.score(Choice(name, *point), held_out, totals[point])
+                self.score(FittedChoice(name, *point), held_out, totals[point])
         point = max(points, key=lambda p: merit(totals[p]))
-        return Choice(self.add(train(list(samples)), kind), *point), merit(totals[point])
+        return FittedChoice(self.add(train(list(samples)), kind), *point), merit(totals[point])
 
 
 def merit(scores: Scores) -> float:
@@ -168,10 +169,10 @@ def grid_of(bank: IntentBank) -> str:
 
 
 # Plans a held-out fold with the fitted choice, adding each sample's figures to the Scores given.
-FoldRunner = Callable[[int, Choice, Sequence[Sample], Scores], Awaitable[None]]
+FoldRunner = Callable[[int, FittedChoice, Sequence[Sample], Scores], Awaitable[None]]
 
 
-async def run_folds(folds: Sequence[Sequence[Sample]], fit: Callable[[list[Sample]], Choice],
+async def run_folds(folds: Sequence[Sequence[Sample]], fit: Callable[[list[Sample]], FittedChoice],
                     plan_fold: FoldRunner) -> dict[str, Any]:
     """For each fold: fit on the others, plan it with `plan_fold`; the pooled held-out report, per fold and spread."""
     pooled = Scores()

@@ -20,7 +20,7 @@ import numpy as np
 
 from hugginggpt.embedding import Embedder
 from hugginggpt.tasktypes import hf_task_id
-from services.planner.folds import Choice, RetrievalScorer
+from services.planner.folds import FittedChoice, RetrievalScorer
 from services.planner.intents import NONE, Cuts, IntentBank, Scored, load_phrases
 
 GENERATED = "prompts/generated.jsonl"
@@ -192,7 +192,7 @@ def fold_phrases(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]])
 
 
 def fold_fitter(retrieval: RetrievalScorer, embedder: Embedder, cuts: Cuts | None, kinds: Sequence[str], *,
-                offsets: bool = False, seed: int = 0) -> Callable[[list[dict[str, Any]]], Choice]:
+                offsets: bool = False, seed: int = 0) -> Callable[[list[dict[str, Any]]], FittedChoice]:
     """What fits a fold's choice on its training samples: the best of the `kinds` of finder (those fitted on the
     samples themselves judged on inner folds), then, with `offsets`, an offset per type."""
     fixed = [c for c in retrieval.candidates() if c.finder in kinds]
@@ -204,7 +204,7 @@ def fold_fitter(retrieval: RetrievalScorer, embedder: Embedder, cuts: Cuts | Non
         raw = fold_phrases(retrieval, samples)
         return IntentBank(raw["types"], raw["none"], embedder, cuts=cuts, aliases=raw.get("aliases"))
 
-    def fit(training: list[dict[str, Any]]) -> Choice:
+    def fit(training: list[dict[str, Any]]) -> FittedChoice:
         fitted = [retrieval.best(training, fixed)] if fixed else []
         if FOLD_FITTED in kinds:
             fitted.append(retrieval.fit_trained(training, classifier, FOLD_FITTED, seed=seed))

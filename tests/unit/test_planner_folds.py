@@ -12,7 +12,7 @@ import pytest
 
 from hugginggpt.domain import Kind, TaskTypeSpec
 from services.planner.evaluation import main, write_fit
-from services.planner.folds import Choice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
+from services.planner.folds import FittedChoice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.intents import IntentBank, load_fit
 from services.planner.scoring import Scores
 from tests.doubles.embedder import HashEmbedder
@@ -73,8 +73,8 @@ def test_the_command_line_exits_2_on_a_bad_fold_count(tmp_path: Path, capsys: py
 
 def test_fitting_keeps_the_choice_that_scores_best_on_the_training_samples() -> None:
     retrieval = scorer()
-    strict = Choice("phrases", 0.99, 0.99)  # nothing clears it: no task at all
-    usual = Choice("phrases", 0.3, 0.2)
+    strict = FittedChoice("phrases", 0.99, 0.99)  # nothing clears it: no task at all
+    usual = FittedChoice("phrases", 0.3, 0.2)
     assert retrieval.fit(SAMPLES, [strict, usual]) == usual
     assert retrieval.score(strict, SAMPLES).overall.nodes.tp == 0
     assert retrieval.score(usual, SAMPLES).overall.nodes.tp > 0
@@ -85,17 +85,17 @@ async def test_folds_are_fitted_without_the_fold_they_score_and_pooled() -> None
     folds = make_folds(SAMPLES, 3)
     seen: list[tuple[set[str], set[str]]] = []
 
-    def fit(training: list[dict]) -> Choice:
+    def fit(training: list[dict]) -> FittedChoice:
         seen.append(({s["id"] for s in training}, set()))
-        return Choice("phrases", 0.3, 0.2)
+        return FittedChoice("phrases", 0.3, 0.2)
 
-    async def plan_fold(index: int, choice: Choice, held_out: Sequence[dict], into: Scores) -> None:
+    async def plan_fold(index: int, choice: FittedChoice, held_out: Sequence[dict], into: Scores) -> None:
         seen[-1][1].update(s["id"] for s in held_out)
         retrieval.score(choice, held_out, into)
 
     report = await run_folds(folds, fit, plan_fold)
     assert all(not training & held for training, held in seen)
-    whole = retrieval.score(Choice("phrases", 0.3, 0.2), SAMPLES).report()
+    whole = retrieval.score(FittedChoice("phrases", 0.3, 0.2), SAMPLES).report()
     assert report["pooled"]["node_f1"] == whole["node_f1"] and report["pooled"]["samples"] == len(SAMPLES)
     assert report["pooled"]["by_type"]["chain"]["samples"] == 5
     assert len(report["per_fold"]) == 3 and report["per_fold"][0]["choice"]["threshold"] == 0.3
@@ -131,11 +131,11 @@ def test_a_finder_trained_on_the_samples_gets_its_threshold_from_inner_folds_it_
 
 def test_an_offset_is_kept_only_where_it_helps_the_training_samples() -> None:
     retrieval = scorer()
-    strict = Choice("phrases", 0.99, 0.99)  # nothing found: raising summarization's scores finds it
+    strict = FittedChoice("phrases", 0.99, 0.99)  # nothing found: raising summarization's scores finds it
     fitted = retrieval.fit_offsets(SAMPLES, strict, steps=(0.0, 0.9))
     assert fitted.offsets == (("summarization", 0.9), ("translation", 0.9))  # most asked first; 0.0 gains nothing
     assert retrieval.score(fitted, SAMPLES).overall.nodes.tp > 0
-    usual = Choice("phrases", 0.3, 0.2)
+    usual = FittedChoice("phrases", 0.3, 0.2)
     assert retrieval.fit_offsets(SAMPLES, usual, steps=(-0.9,)).offsets == ()  # it would lose every task
 
 
@@ -149,6 +149,7 @@ def test_the_written_bank_loads_with_the_choice_fitted_for_it_and_explicit_value
 
 def test_the_fit_on_all_samples_is_written_with_what_it_was_fitted_on(tmp_path: Path) -> None:
     args = argparse.Namespace(data=Path("dev.jsonl"), finders="phrases", offsets=True, folds=5, seed=0)
-    written = write_fit(tmp_path / "fitted.json", Choice("phrases", 0.4, 0.25, (("translation", -0.04),)), args, 133)
+    fitted = FittedChoice("phrases", 0.4, 0.25, (("translation", -0.04),))
+    written = write_fit(tmp_path / "fitted.json", fitted, args, 133)
     assert json.loads((tmp_path / "fitted.json").read_text()) == written
     assert written["offsets"] == {"translation": -0.04} and "133 samples" in written["fitted_on"]
