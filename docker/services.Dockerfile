@@ -89,6 +89,8 @@ EXPOSE 50056 9090
 ENTRYPOINT ["python", "-m", "services.responder"]
 
 # The embedded LLM: llama.cpp's OpenAI-compatible server with the GGUF assembled at build time.
+# Still llama-cpp-python here: the local stack's default is now llama.cpp's own llama-server (faster, half the
+# memory; benchmarks/RESULTS.md), not yet rebuilt and run as this image (HUGGINGGPT_LLM_SERVER in hugginggpt/embedded.py).
 FROM build AS llm-build
 RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf /var/lib/apt/lists/*
 RUN CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
