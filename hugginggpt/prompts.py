@@ -38,6 +38,10 @@ class PromptFiles:
     def text(self, name: str) -> str:
         return resources.files(self.package).joinpath(f"{self.folder}/{name}").read_text(encoding="utf-8")
 
+    def has(self, name: str) -> bool:
+        """Whether the file is there (for one that is optional, such as data fitted later)."""
+        return resources.files(self.package).joinpath(f"{self.folder}/{name}").is_file()
+
     def template(self, name: str) -> PromptTemplate:
         return PromptTemplate(name, self.text(name))
 

@@ -25,16 +25,15 @@ than a free-hand plan from a small LLM.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Protocol
 
 import numpy as np
 
 from hugginggpt.embedding import Embedder
+from services.planner.templates import PROMPTS
 
 # Clause boundaries: the end of a sentence, or a word that starts the next step.
 _STEP_WORDS = r"(?:and then|then|after that|afterwards|and finally|finally|also|next|subsequently|and)"
@@ -52,7 +51,7 @@ THRESHOLD = 0.40  # a clause asks for a type when its score reaches this (hand-t
 FLOOR = 0.30  # when no clause reaches THRESHOLD, the best clause at or above this asks for its type
 TOP = 2  # a type's score for a clause: the mean similarity of its TOP closest phrases
 NONE = ""  # the label of the context phrases
-FITTED = "prompts/fitted.json"  # the threshold, floor and offsets fitted on data for the written phrases
+FITTED = "fitted.json"  # in prompts/: the threshold, floor and offsets fitted on data for the written phrases
 # Words before a noun that make it refer to something already there ("that translation", "its summary").
 _REFERS = frozenset(("the", "that", "this", "these", "those", "its", "my", "your", "our", "their"))
 Cuts = Callable[[str], Sequence[int]]  # where a text's listed verb phrases start (coordination.VerbLists.cuts)
@@ -262,14 +261,12 @@ class IntentBank:
 
 def load_phrases() -> dict[str, Any]:
     """services/planner/prompts/intents.json: phrases by type ("types"), context ("none"), "aliases"."""
-    text = resources.files("services.planner").joinpath("prompts/intents.json").read_text(encoding="utf-8")
-    return dict(json.loads(text))
+    return dict(PROMPTS.json("intents.json"))
 
 
 def load_fit() -> dict[str, Any]:
     """services/planner/prompts/fitted.json when it holds a fit for the written phrases; else nothing."""
-    path = resources.files("services.planner").joinpath(FITTED)
-    if not path.is_file():
+    if not PROMPTS.has(FITTED):
         return {}
-    fit = dict(json.loads(path.read_text(encoding="utf-8")))
+    fit = dict(PROMPTS.json(FITTED))
     return fit if fit.get("finder") == "phrases" else {}

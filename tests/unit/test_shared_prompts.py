@@ -26,3 +26,9 @@ def test_each_services_templates_load(package: str, name: str) -> None:
 def test_data_files_load_as_json_and_lines() -> None:
     assert "tasks" in PromptFiles("services.replica").json("expert.json")
     assert all(line.strip() for line in PromptFiles("services.planner").lines("demos.jsonl"))
+    assert "types" in PromptFiles("services.planner").json("intents.json")
+
+
+def test_an_optional_file_is_there_or_not() -> None:
+    planner = PromptFiles("services.planner")
+    assert planner.has("intents.json") and not planner.has("no-such-file.json")
