@@ -10,7 +10,7 @@ from google.protobuf.json_format import MessageToDict
 from hugginggpt.artifacts import kind_of
 from hugginggpt.domain import Argument, Kind, Task
 from hugginggpt.v1 import common_pb2 as pb
-from services.executor.runtypes import Input
+from services.executor.runtypes import InferenceInput
 
 _KIND_BY_PB = {pb.VALUE_KIND_TEXT: Kind.TEXT, pb.VALUE_KIND_IMAGE: Kind.IMAGE,
                pb.VALUE_KIND_AUDIO: Kind.AUDIO, pb.VALUE_KIND_VIDEO: Kind.VIDEO}
@@ -22,18 +22,18 @@ class UnresolvedReference(Exception):
 
 def resolve_inputs(
     task: Task, outputs: Mapping[int, pb.TaskResult], types: Mapping[int, str]
-) -> tuple[Input, ...]:
+) -> tuple[InferenceInput, ...]:
     """The task's arguments as inference inputs; UnresolvedReference rather than a placeholder."""
     return tuple(_resolve(task, arg, outputs, types) for arg in task.arguments)
 
 
 def _resolve(
     task: Task, arg: Argument, outputs: Mapping[int, pb.TaskResult], types: Mapping[int, str]
-) -> Input:
+) -> InferenceInput:
     if arg.task_ref is None:
         if arg.resource_uri is not None:
-            return Input(arg.name, artifact_uri=arg.resource_uri)
-        return Input(arg.name, text=arg.literal or "")
+            return InferenceInput(arg.name, artifact_uri=arg.resource_uri)
+        return InferenceInput(arg.name, text=arg.literal or "")
     result = outputs.get(arg.task_ref)
     source = f"task {arg.task_ref} ({types.get(arg.task_ref, '?')})"
     if result is None:
@@ -42,11 +42,11 @@ def _resolve(
         text = render_text(result)
         if not text:
             raise UnresolvedReference(f"{source} produced no text or structured result for the text argument")
-        return Input(arg.name, text=text)
+        return InferenceInput(arg.name, text=text)
     artifact = first_artifact(result, Kind(arg.name))
     if artifact is None:
         raise UnresolvedReference(f"{source} produced no {arg.name} for the {arg.name} argument")
-    return Input(arg.name, artifact_uri=artifact.uri)
+    return InferenceInput(arg.name, artifact_uri=artifact.uri)
 
 
 def artifact_kind(artifact: pb.Artifact) -> Kind:

@@ -11,7 +11,7 @@ from hugginggpt.v1.common_pb2 import TaskResult
 
 
 @dataclass(frozen=True)
-class Input:
+class InferenceInput:
     """One resolved input of an inference: text, or an artifact by URI."""
 
     name: str
@@ -25,7 +25,7 @@ class InferenceCall:
 
     model_id: str
     task_type: str
-    inputs: tuple[Input, ...]
+    inputs: tuple[InferenceInput, ...]
     mode: InferenceMode
     parameters: Mapping[str, Any] = field(default_factory=dict)
 

@@ -7,7 +7,7 @@ import pytest
 from hugginggpt.domain import Argument, Task
 from hugginggpt.v1 import common_pb2 as pb
 from services.executor.references import UnresolvedReference, render_text, resolve_inputs
-from services.executor.runtypes import Input
+from services.executor.runtypes import InferenceInput
 
 IMG = pb.Artifact(uri="artifact://aaaaaaaaaaaaaaaaaaaa/cat.png", name="cat.png", media_type="image/png",
                   kind=pb.VALUE_KIND_IMAGE)
@@ -17,7 +17,7 @@ MP4 = pb.Artifact(uri="artifact://cccccccccccccccccccc/clip.mp4", name="clip.mp4
 TYPES = {1: "producer"}
 
 
-def consume(slot: str, result: pb.TaskResult) -> Input:
+def consume(slot: str, result: pb.TaskResult) -> InferenceInput:
     task = Task(2, "consumer", (1,), (Argument(slot, task_ref=1),))
     return resolve_inputs(task, {1: result}, TYPES)[0]
 
@@ -26,7 +26,7 @@ def consume(slot: str, result: pb.TaskResult) -> Input:
 def test_media_slot_gets_the_first_artifact_of_its_kind(slot: str, artifact: pb.Artifact) -> None:
     others = [a for a in (IMG, WAV, MP4) if a is not artifact]
     result = pb.TaskResult(text="a caption", artifacts=[*others, artifact])
-    assert consume(slot, result) == Input(slot, artifact_uri=artifact.uri)
+    assert consume(slot, result) == InferenceInput(slot, artifact_uri=artifact.uri)
 
 
 def test_kind_is_taken_from_the_media_type_when_not_declared() -> None:
@@ -63,7 +63,8 @@ def test_score_and_extra_are_rendered() -> None:
 
 def test_literals_and_resources_pass_through() -> None:
     task = Task(1, "t", (), (Argument("text", literal="hi"), Argument("image", resource_uri=IMG.uri)))
-    assert resolve_inputs(task, {}, {}) == (Input("text", text="hi"), Input("image", artifact_uri=IMG.uri))
+    expected = (InferenceInput("text", text="hi"), InferenceInput("image", artifact_uri=IMG.uri))
+    assert resolve_inputs(task, {}, {}) == expected
 
 
 @pytest.mark.parametrize(("slot", "result"), [
