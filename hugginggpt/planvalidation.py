@@ -95,6 +95,11 @@ class Resources:
         return self.by_name.get(value.rsplit("/", 1)[-1])
 
 
+def starts_with_url(value: str) -> bool:
+    """Whether the text starts with a URL scheme (an artifact URI too: callers tell those apart)."""
+    return bool(_URL.match(value))
+
+
 def parse_reference(value: str) -> int | None:
     """The task id of a "<GENERATED>-k" reference, or None."""
     match = _REF.match(value)
@@ -120,7 +125,7 @@ def _parse_argument(
         else:
             issues.append(_issue(task_id, Code.NOT_A_FILE, f"argument {slot}={value!r} is not a file of this request; "
                                  f"use one of: {names}, or {GENERATED_PREFIX}<id>"))
-    elif _URL.match(value) and not is_artifact_uri(value):
+    elif starts_with_url(value) and not is_artifact_uri(value):
         issues.append(_issue(task_id, Code.URL, f"argument text={value!r} is a URL; URLs are not fetched"))
     return Argument(slot, literal=value)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hugginggpt.artifacts import ArtifactStore, is_artifact_uri
@@ -14,12 +13,12 @@ from hugginggpt.planvalidation import (
     check_task_count,
     complete_dependencies,
     parse_reference,
+    starts_with_url,
     validate_plan,
 )
 from services.executor.runtypes import ScheduledItem
 
 ArtifactExists = Callable[[str], bool]
-_URL = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def _is_text_slot(name: str) -> bool:
@@ -51,7 +50,7 @@ def literal_errors(task: Task) -> list[str]:
                 f"task {task.id}: {arg.name} argument {arg.literal!r} is not a file of this request; "
                 f"it must be an artifact URI (artifact://...) of an uploaded file or {GENERATED_PREFIX}<id>"
             )
-        elif _URL.match(arg.literal) and not is_artifact_uri(arg.literal.strip()):
+        elif starts_with_url(arg.literal) and not is_artifact_uri(arg.literal.strip()):
             errors.append(f"task {task.id}: text argument {arg.literal!r} is a URL; URLs are not fetched")
     return errors
 
