@@ -31,3 +31,10 @@ def test_an_english_request_naming_no_language_and_other_tasks_are_left_alone() 
     given = _translation()
     given.parameters.update({"target_language": "Italian"})
     assert fill(given, "into Spanish").parameters.fields["target_language"].string_value == "Italian"
+
+
+def test_image_to_image_gets_the_request_as_its_instruction() -> None:
+    task = pb.Task(id=2, type="image-to-image")
+    filled = fill(task, "Make photo.jpg look like a painting, style 7")
+    assert filled.parameters.fields["instruction"].string_value == "Make photo.jpg look like a painting, style 7"
+    assert not task.HasField("parameters")
