@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from hugginggpt import languages, untrusted
 
@@ -33,16 +33,32 @@ class Evidence:
     numbers: frozenset[str]
     injected: tuple[str, ...] = ()
     answered: bool = False  # some task succeeded: there is something to answer from
+    tallies: Mapping[str, frozenset[int]] = field(default_factory=dict)  # label -> how many were counted
 
     @classmethod
     def of(cls, parts: Iterable[str], injected: Sequence[str] = (), counts: Iterable[int] = (),
-           answered: bool = False) -> Evidence:
+           answered: bool = False, tallies: Mapping[str, Iterable[int]] | None = None) -> Evidence:
         joined = " ".join(" ".join(p.split()) for p in parts if p)
         numbers = {_norm_number(n) for n in _NUMBER.findall(joined)} | {str(c) for c in counts}
-        return cls(joined.lower(), frozenset(numbers), tuple(injected), answered)
+        counted = {_thing(label): frozenset(n) for label, n in (tallies or {}).items()}
+        return cls(joined.lower(), frozenset(numbers), tuple(injected), answered, counted)
 
     def has(self, phrase: str) -> bool:
         return " ".join(phrase.lower().split()) in self.text
+
+
+# "4 people" counts persons: the words a count of a detector's label goes by, reduced to the label.
+_SAME_THING = {"people": "person", "persons": "person", "men": "person", "women": "person", "humans": "person",
+               "children": "person", "kids": "person", "players": "person", "faces": "face"}
+_COUNTED = re.compile(r"(?<![\w.,])(\d+)\s+([a-z]+)", re.IGNORECASE)
+
+
+def _thing(word: str) -> str:
+    """A counted noun reduced to the detector's label: lower case, known synonyms, a plural's s dropped."""
+    word = word.lower()
+    if word in _SAME_THING:
+        return _SAME_THING[word]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _norm_number(token: str) -> str:
@@ -74,6 +90,10 @@ def problems(sentence: str, evidence: Evidence, language: str) -> list[str]:
     for number in _NUMBER.findall(_URL.sub(" ", sentence)):
         if _norm_number(number) not in evidence.numbers:
             found.append(f"number {number} is not in the results")
+    for number, noun in _COUNTED.findall(sentence):  # "4 people" where the detector counted 3 persons
+        counted = evidence.tallies.get(_thing(noun))
+        if counted and int(number) not in counted:
+            found.append(f"says {number} {noun}; the models counted {', '.join(map(str, sorted(counted)))}")
     for quoted in _QUOTED.findall(sentence):
         if not evidence.has(quoted.strip(" .,")):
             found.append(f"quote {quoted[:40]!r} is not in the results")

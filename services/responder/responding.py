@@ -157,17 +157,20 @@ def evidence_of(turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], found: F
     """What the answer may state: the findings, the raw results, the conversation, and counts of things."""
     parts = [found.text(), *(t.content for t in turns)]
     counts: list[int] = [len(outcomes)]
+    tallies: dict[str, set[int]] = {}
     for o in outcomes:
         r = o.result
         parts += [o.model_id, o.task_type, o.reason, r.text, *(a.name for a in r.artifacts),
                   *(a.uri for a in r.artifacts), *(label for label, _ in r.labels), *(text for text, _ in r.entities)]
         counts += [len(r.detections), len(r.entities), r.keypoints, r.vector_size, len(r.labels)]
         counts += list(Counter(label for label, _ in r.detections).values())
+        for label, n in Counter(label for label, _ in r.detections).items():
+            tallies.setdefault(label, set()).add(n)
     # What instructions in earlier answers (transcripts, OCR text quoted back) wanted said is never repeated.
     earlier = [t.content for t in turns[:-1] if t.role != "user"]
     injected = [*found.injected, *untrusted.payloads([s for c in earlier for s in untrusted.instructions(c)])]
     answered = any(o.state == "succeeded" for o in outcomes)
-    return grounding.Evidence.of(parts, injected, counts, answered)
+    return grounding.Evidence.of(parts, injected, counts, answered, tallies)
 
 
 def complete_outcomes(plan: Plan, outcomes: Sequence[TaskOutcome]) -> list[TaskOutcome]:

@@ -55,3 +55,14 @@ def test_the_responder_reads_its_concurrency_limit() -> None:
 
 def test_a_number_inside_chinese_text_is_checked() -> None:
     assert problems("这张收据的总金额是1000元。", EVIDENCE, "zh") == ["number 1000 is not in the results"]
+
+
+def test_a_count_must_be_the_count_of_that_thing() -> None:
+    # The detector found 3 persons and 1 sports ball: "4" is in the results (4 objects), "4 people" is not.
+    evidence = Evidence.of(["4 objects: 3 person, 1 sports ball"], counts=[4, 3, 1],
+                           tallies={"person": [3], "sports ball": [1]})
+    assert problems("The models found 4 people in the photo.", evidence, "en") == [
+        "says 4 people; the models counted 3"]
+    assert problems("The models found 3 people in the photo.", evidence, "en") == []
+    assert problems("There are 4 objects in the photo.", evidence, "en") == []  # objects were not one label
+    assert problems("It shows 3 persons and 1 ball.", evidence, "en") == []
