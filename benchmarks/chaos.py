@@ -36,9 +36,10 @@ class RestartingStack(Stack):
     restarting = ""
 
     def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> None:
-        if self.restarting == "llm" == proc.name:
+        if self.restarting == "llm" == proc.name and self.s.llm_server == "llama-cpp-python":
             # llama-cpp-python answers /v1/models under the lock a generation holds: the stages' retries keep
-            # it busy from its first second, so it counts as back once it accepts connections.
+            # it busy from its first second, so it counts as back once it accepts connections. llama-server
+            # answers it while generating (503 only while it loads the model): the usual health wait.
             while time.monotonic() < deadline:
                 with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", proc.port), 2):
                     return
