@@ -35,17 +35,18 @@ class RestartingStack(Stack):
 
     restarting = ""
 
-    def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> None:
+    def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> bool:
         if self.restarting == "llm" == proc.name and self.s.llm_server == "llama-cpp-python":
             # llama-cpp-python answers /v1/models under the lock a generation holds: the stages' retries keep
             # it busy from its first second, so it counts as back once it accepts connections. llama-server
             # answers it while generating (503 only while it loads the model): the usual health wait.
             while time.monotonic() < deadline:
                 with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", proc.port), 2):
-                    return
+                    return True
                 time.sleep(0.5)
         if not self.restarting or proc.name == self.restarting:
-            super()._wait_healthy(proc, pid, deadline, alias)
+            return super()._wait_healthy(proc, pid, deadline, alias)
+        return True
 
 
 async def kill_and_restart(stack: RestartingStack, stage: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -159,6 +160,7 @@ class Stack:
     def __init__(self, settings: StackSettings) -> None:
         self.s = settings
         self.state_file = settings.run_dir / "state.json"
+        self._log_start: dict[str, int] = {}  # where each process's log stood when it was last started
 
     def running(self) -> dict[str, dict[str, int | str]]:
         if not self.state_file.is_file():
@@ -175,14 +177,14 @@ class Stack:
         for proc in procs:
             if proc.name in state:
                 continue
-            log = open(self.s.run_dir / f"{proc.name}.log", "ab")
-            child = subprocess.Popen(proc.command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, cwd=ROOT)
-            state[proc.name] = {"pid": child.pid, "port": proc.port, "health": int(proc.grpc_health)}
-            self.state_file.write_text(json.dumps(state, indent=1))
+            self._start(proc, env, state)
         deadline = time.monotonic() + self.s.startup_timeout
         for proc in procs:
-            self._wait_healthy(proc, int(state[proc.name]["pid"]), deadline, alias)
+            while not self._wait_healthy(proc, int(state[proc.name]["pid"]), deadline, alias):
+                # Its port was still held (a killed server's connections linger in TIME_WAIT and llama-server
+                # binds without SO_REUSEADDR): start it again a moment later, until the start-up deadline.
+                time.sleep(1.0)
+                self._start(proc, env, state)
         return {p.name: f"127.0.0.1:{p.port}" for p in procs}
 
     def down(self, grace: float = 15.0, only: Collection[str] | None = None) -> list[str]:
@@ -206,16 +208,32 @@ class Stack:
             self.state_file.unlink(missing_ok=True)
         return names
 
-    def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> None:
+    def _start(self, proc: Proc, env: dict[str, str], state: dict[str, dict[str, int | str]]) -> None:
+        log_path = self.s.run_dir / f"{proc.name}.log"
+        with open(log_path, "ab") as log:
+            child = subprocess.Popen(proc.command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, cwd=ROOT)
+        self._log_start[proc.name] = log_path.stat().st_size
+        state[proc.name] = {"pid": child.pid, "port": proc.port, "health": int(proc.grpc_health)}
+        self.state_file.write_text(json.dumps(state, indent=1))
+
+    def _wait_healthy(self, proc: Proc, pid: int, deadline: float, alias: str) -> bool:
+        """True once healthy; False when it exited because its port was still in use (start it again)."""
         while time.monotonic() < deadline:
             if not _alive(pid):
-                tail = (self.s.run_dir / f"{proc.name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{proc.name} exited during start-up; the end of its log:\n{tail}")
+                log = (self.s.run_dir / f"{proc.name}.log").read_text(errors="replace")
+                since = log[self._log_start.get(proc.name, 0):]
+                if _PORT_BUSY.search(since) and time.monotonic() < deadline - 2:
+                    return False
+                raise RuntimeError(f"{proc.name} exited during start-up; the end of its log:\n{log[-3000:]}")
             if _healthy(proc, alias):
-                return
+                return True
             time.sleep(0.5)
         raise TimeoutError(f"{proc.name} was not healthy within the start-up timeout; see "
                            f"{self.s.run_dir / (proc.name + '.log')}")
+
+
+_PORT_BUSY = re.compile(r"couldn't bind|address already in use|errno 98", re.IGNORECASE)
 
 
 def _healthy(proc: Proc, alias: str) -> bool:
