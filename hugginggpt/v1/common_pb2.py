@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahugginggpt/v1/common.proto\x12\rhugginggpt.v1\x1a\x1cgoogle/protobuf/struct.proto\"u\n\x08\x41rtifact\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12&\n\x04kind\x18\x05 \x01(\x0e\x32\x18.hugginggpt.v1.ValueKind\"k\n\x07Message\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.hugginggpt.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12,\n\x0b\x61ttachments\x18\x03 \x03(\x0b\x32\x17.hugginggpt.v1.Artifact\"\x8c\x01\n\x08TaskType\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12-\n\x0binput_kinds\x18\x03 \x03(\x0e\x32\x18.hugginggpt.v1.ValueKind\x12.\n\x0coutput_kinds\x18\x04 \x03(\x0e\x32\x18.hugginggpt.v1.ValueKind\"a\n\x08\x41rgument\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\x07literal\x18\x02 \x01(\tH\x00\x12\x16\n\x0cresource_uri\x18\x03 \x01(\tH\x00\x12\x12\n\x08task_ref\x18\x04 \x01(\x05H\x00\x42\x08\n\x06source\"\x8f\x01\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65pendencies\x18\x03 \x03(\x05\x12*\n\targuments\x18\x04 \x03(\x0b\x32\x17.hugginggpt.v1.Argument\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"A\n\x04Plan\x12\"\n\x05tasks\x18\x01 \x03(\x0b\x32\x13.hugginggpt.v1.Task\x12\x15\n\rdirect_answer\x18\x02 \x01(\t\"r\n\x0eModelCandidate\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12*\n\x04site\x18\x02 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceSite\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\x8d\x01\n\tSelection\x12\x0f\n\x07task_id\x18\x01 \x01(\x05\x12-\n\x06\x63hosen\x18\x02 \x01(\x0b\x32\x1d.hugginggpt.v1.ModelCandidate\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x30\n\tfallbacks\x18\x04 \x03(\x0b\x32\x1d.hugginggpt.v1.ModelCandidate\"%\n\x05Label\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\"A\n\x03\x42ox\x12\r\n\x05x_min\x18\x01 \x01(\x01\x12\r\n\x05y_min\x18\x02 \x01(\x01\x12\r\n\x05x_max\x18\x03 \x01(\x01\x12\r\n\x05y_max\x18\x04 \x01(\x01\"J\n\tDetection\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x1f\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x12.hugginggpt.v1.Box\"P\n\x06\x45ntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x05\x12\r\n\x05score\x18\x05 \x01(\x01\"=\n\x08Keypoint\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\t\n\x01x\x18\x02 \x01(\x01\x12\t\n\x01y\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\"\xdc\x02\n\nTaskResult\x12\x0c\n\x04text\x18\x01 \x01(\t\x12$\n\x06labels\x18\x02 \x03(\x0b\x32\x14.hugginggpt.v1.Label\x12,\n\ndetections\x18\x03 \x03(\x0b\x32\x18.hugginggpt.v1.Detection\x12\'\n\x08\x65ntities\x18\x04 \x03(\x0b\x32\x15.hugginggpt.v1.Entity\x12*\n\tkeypoints\x18\x05 \x03(\x0b\x32\x17.hugginggpt.v1.Keypoint\x12*\n\tartifacts\x18\x06 \x03(\x0b\x32\x17.hugginggpt.v1.Artifact\x12\x0e\n\x06vector\x18\x07 \x03(\x02\x12\x12\n\x05score\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12&\n\x05\x65xtra\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x15\n\rvector_length\x18\n \x01(\x05\x42\x08\n\x06_score\"\\\n\x08LlmUsage\x12\r\n\x05\x63\x61lls\x18\x01 \x01(\x05\x12\x15\n\rprompt_tokens\x18\x02 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x03 \x01(\x05\x12\x0f\n\x07seconds\x18\x04 \x01(\x01*P\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\r\n\tROLE_USER\x10\x02\x12\x12\n\x0eROLE_ASSISTANT\x10\x03*~\n\tValueKind\x12\x1a\n\x16VALUE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fVALUE_KIND_TEXT\x10\x01\x12\x14\n\x10VALUE_KIND_IMAGE\x10\x02\x12\x14\n\x10VALUE_KIND_AUDIO\x10\x03\x12\x14\n\x10VALUE_KIND_VIDEO\x10\x04*d\n\rInferenceSite\x12\x1e\n\x1aINFERENCE_SITE_UNSPECIFIED\x10\x00\x12\x18\n\x14INFERENCE_SITE_LOCAL\x10\x01\x12\x19\n\x15INFERENCE_SITE_HOSTED\x10\x02*\x84\x01\n\rInferenceMode\x12\x1e\n\x1aINFERENCE_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14INFERENCE_MODE_LOCAL\x10\x01\x12\x1e\n\x1aINFERENCE_MODE_HUGGINGFACE\x10\x02\x12\x19\n\x15INFERENCE_MODE_HYBRID\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ahugginggpt/v1/common.proto\x12\rhugginggpt.v1\x1a\x1cgoogle/protobuf/struct.proto\"u\n\x08\x41rtifact\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12&\n\x04kind\x18\x05 \x01(\x0e\x32\x18.hugginggpt.v1.ValueKind\"k\n\x07Message\x12!\n\x04role\x18\x01 \x01(\x0e\x32\x13.hugginggpt.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12,\n\x0b\x61ttachments\x18\x03 \x03(\x0b\x32\x17.hugginggpt.v1.Artifact\"\x8c\x01\n\x08TaskType\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12-\n\x0binput_kinds\x18\x03 \x03(\x0e\x32\x18.hugginggpt.v1.ValueKind\x12.\n\x0coutput_kinds\x18\x04 \x03(\x0e\x32\x18.hugginggpt.v1.ValueKind\"a\n\x08\x41rgument\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\x07literal\x18\x02 \x01(\tH\x00\x12\x16\n\x0cresource_uri\x18\x03 \x01(\tH\x00\x12\x12\n\x08task_ref\x18\x04 \x01(\x05H\x00\x42\x08\n\x06source\"\x8f\x01\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65pendencies\x18\x03 \x03(\x05\x12*\n\targuments\x18\x04 \x03(\x0b\x32\x17.hugginggpt.v1.Argument\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"A\n\x04Plan\x12\"\n\x05tasks\x18\x01 \x03(\x0b\x32\x13.hugginggpt.v1.Task\x12\x15\n\rdirect_answer\x18\x02 \x01(\t\"r\n\x0eModelCandidate\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12*\n\x04site\x18\x02 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceSite\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\x89\x01\n\x14TaskTypeAvailability\x12\x11\n\ttask_type\x18\x01 \x01(\t\x12\x10\n\x08runnable\x18\x02 \x01(\x08\x12*\n\x04site\x18\x03 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceSite\x12\x10\n\x08model_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"G\n\x0c\x44\x65\x63linedTask\x12\x11\n\ttask_type\x18\x01 \x01(\t\x12\x14\n\x0crequest_text\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x8d\x01\n\tSelection\x12\x0f\n\x07task_id\x18\x01 \x01(\x05\x12-\n\x06\x63hosen\x18\x02 \x01(\x0b\x32\x1d.hugginggpt.v1.ModelCandidate\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x30\n\tfallbacks\x18\x04 \x03(\x0b\x32\x1d.hugginggpt.v1.ModelCandidate\"%\n\x05Label\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\"A\n\x03\x42ox\x12\r\n\x05x_min\x18\x01 \x01(\x01\x12\r\n\x05y_min\x18\x02 \x01(\x01\x12\r\n\x05x_max\x18\x03 \x01(\x01\x12\r\n\x05y_max\x18\x04 \x01(\x01\"J\n\tDetection\x12\r\n\x05label\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x1f\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x12.hugginggpt.v1.Box\"P\n\x06\x45ntity\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x05\x12\r\n\x05score\x18\x05 \x01(\x01\"=\n\x08Keypoint\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\t\n\x01x\x18\x02 \x01(\x01\x12\t\n\x01y\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\"\xdc\x02\n\nTaskResult\x12\x0c\n\x04text\x18\x01 \x01(\t\x12$\n\x06labels\x18\x02 \x03(\x0b\x32\x14.hugginggpt.v1.Label\x12,\n\ndetections\x18\x03 \x03(\x0b\x32\x18.hugginggpt.v1.Detection\x12\'\n\x08\x65ntities\x18\x04 \x03(\x0b\x32\x15.hugginggpt.v1.Entity\x12*\n\tkeypoints\x18\x05 \x03(\x0b\x32\x17.hugginggpt.v1.Keypoint\x12*\n\tartifacts\x18\x06 \x03(\x0b\x32\x17.hugginggpt.v1.Artifact\x12\x0e\n\x06vector\x18\x07 \x03(\x02\x12\x12\n\x05score\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12&\n\x05\x65xtra\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x15\n\rvector_length\x18\n \x01(\x05\x42\x08\n\x06_score\"\\\n\x08LlmUsage\x12\r\n\x05\x63\x61lls\x18\x01 \x01(\x05\x12\x15\n\rprompt_tokens\x18\x02 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x03 \x01(\x05\x12\x0f\n\x07seconds\x18\x04 \x01(\x01*P\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\r\n\tROLE_USER\x10\x02\x12\x12\n\x0eROLE_ASSISTANT\x10\x03*~\n\tValueKind\x12\x1a\n\x16VALUE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fVALUE_KIND_TEXT\x10\x01\x12\x14\n\x10VALUE_KIND_IMAGE\x10\x02\x12\x14\n\x10VALUE_KIND_AUDIO\x10\x03\x12\x14\n\x10VALUE_KIND_VIDEO\x10\x04*d\n\rInferenceSite\x12\x1e\n\x1aINFERENCE_SITE_UNSPECIFIED\x10\x00\x12\x18\n\x14INFERENCE_SITE_LOCAL\x10\x01\x12\x19\n\x15INFERENCE_SITE_HOSTED\x10\x02*\x84\x01\n\rInferenceMode\x12\x1e\n\x1aINFERENCE_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14INFERENCE_MODE_LOCAL\x10\x01\x12\x1e\n\x1aINFERENCE_MODE_HUGGINGFACE\x10\x02\x12\x19\n\x15INFERENCE_MODE_HYBRID\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hugginggpt.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=1790
-  _globals['_ROLE']._serialized_end=1870
-  _globals['_VALUEKIND']._serialized_start=1872
-  _globals['_VALUEKIND']._serialized_end=1998
-  _globals['_INFERENCESITE']._serialized_start=2000
-  _globals['_INFERENCESITE']._serialized_end=2100
-  _globals['_INFERENCEMODE']._serialized_start=2103
-  _globals['_INFERENCEMODE']._serialized_end=2235
+  _globals['_ROLE']._serialized_start=2003
+  _globals['_ROLE']._serialized_end=2083
+  _globals['_VALUEKIND']._serialized_start=2085
+  _globals['_VALUEKIND']._serialized_end=2211
+  _globals['_INFERENCESITE']._serialized_start=2213
+  _globals['_INFERENCESITE']._serialized_end=2313
+  _globals['_INFERENCEMODE']._serialized_start=2316
+  _globals['_INFERENCEMODE']._serialized_end=2448
   _globals['_ARTIFACT']._serialized_start=75
   _globals['_ARTIFACT']._serialized_end=192
   _globals['_MESSAGE']._serialized_start=194
@@ -54,20 +54,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PLAN']._serialized_end=756
   _globals['_MODELCANDIDATE']._serialized_start=758
   _globals['_MODELCANDIDATE']._serialized_end=872
-  _globals['_SELECTION']._serialized_start=875
-  _globals['_SELECTION']._serialized_end=1016
-  _globals['_LABEL']._serialized_start=1018
-  _globals['_LABEL']._serialized_end=1055
-  _globals['_BOX']._serialized_start=1057
-  _globals['_BOX']._serialized_end=1122
-  _globals['_DETECTION']._serialized_start=1124
-  _globals['_DETECTION']._serialized_end=1198
-  _globals['_ENTITY']._serialized_start=1200
-  _globals['_ENTITY']._serialized_end=1280
-  _globals['_KEYPOINT']._serialized_start=1282
-  _globals['_KEYPOINT']._serialized_end=1343
-  _globals['_TASKRESULT']._serialized_start=1346
-  _globals['_TASKRESULT']._serialized_end=1694
-  _globals['_LLMUSAGE']._serialized_start=1696
-  _globals['_LLMUSAGE']._serialized_end=1788
+  _globals['_TASKTYPEAVAILABILITY']._serialized_start=875
+  _globals['_TASKTYPEAVAILABILITY']._serialized_end=1012
+  _globals['_DECLINEDTASK']._serialized_start=1014
+  _globals['_DECLINEDTASK']._serialized_end=1085
+  _globals['_SELECTION']._serialized_start=1088
+  _globals['_SELECTION']._serialized_end=1229
+  _globals['_LABEL']._serialized_start=1231
+  _globals['_LABEL']._serialized_end=1268
+  _globals['_BOX']._serialized_start=1270
+  _globals['_BOX']._serialized_end=1335
+  _globals['_DETECTION']._serialized_start=1337
+  _globals['_DETECTION']._serialized_end=1411
+  _globals['_ENTITY']._serialized_start=1413
+  _globals['_ENTITY']._serialized_end=1493
+  _globals['_KEYPOINT']._serialized_start=1495
+  _globals['_KEYPOINT']._serialized_end=1556
+  _globals['_TASKRESULT']._serialized_start=1559
+  _globals['_TASKRESULT']._serialized_end=1907
+  _globals['_LLMUSAGE']._serialized_start=1909
+  _globals['_LLMUSAGE']._serialized_end=2001
 # @@protoc_insertion_point(module_scope)

@@ -134,6 +134,30 @@ class ModelCandidate(_message.Message):
     description: str
     def __init__(self, model_id: _Optional[str] = ..., site: _Optional[_Union[InferenceSite, str]] = ..., score: _Optional[float] = ..., description: _Optional[str] = ...) -> None: ...
 
+class TaskTypeAvailability(_message.Message):
+    __slots__ = ("task_type", "runnable", "site", "model_id", "reason")
+    TASK_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RUNNABLE_FIELD_NUMBER: _ClassVar[int]
+    SITE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    task_type: str
+    runnable: bool
+    site: InferenceSite
+    model_id: str
+    reason: str
+    def __init__(self, task_type: _Optional[str] = ..., runnable: _Optional[bool] = ..., site: _Optional[_Union[InferenceSite, str]] = ..., model_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DeclinedTask(_message.Message):
+    __slots__ = ("task_type", "request_text", "reason")
+    TASK_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_TEXT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    task_type: str
+    request_text: str
+    reason: str
+    def __init__(self, task_type: _Optional[str] = ..., request_text: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class Selection(_message.Message):
     __slots__ = ("task_id", "chosen", "reason", "fallbacks")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]

@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from hugginggpt.v1 import common_pb2 as hugginggpt_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhugginggpt/v1/planner.proto\x12\rhugginggpt.v1\x1a\x1ahugginggpt/v1/common.proto\"{\n\x0bPlanRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.hugginggpt.v1.Message\x12+\n\ntask_types\x18\x02 \x03(\x0b\x32\x17.hugginggpt.v1.TaskType\x12\x15\n\rmax_llm_calls\x18\x03 \x01(\x05\"p\n\x0cPlanResponse\x12!\n\x04plan\x18\x01 \x01(\x0b\x32\x13.hugginggpt.v1.Plan\x12\x15\n\rrepair_rounds\x18\x02 \x01(\x05\x12&\n\x05usage\x18\x03 \x01(\x0b\x32\x17.hugginggpt.v1.LlmUsage\"\x81\x01\n\x11StreamPlanRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.hugginggpt.v1.Message\x12+\n\ntask_types\x18\x02 \x03(\x0b\x32\x17.hugginggpt.v1.TaskType\x12\x15\n\rmax_llm_calls\x18\x03 \x01(\x05\"o\n\x12StreamPlanResponse\x12#\n\x04task\x18\x01 \x01(\x0b\x32\x13.hugginggpt.v1.TaskH\x00\x12+\n\x04plan\x18\x02 \x01(\x0b\x32\x1b.hugginggpt.v1.PlanResponseH\x00\x42\x07\n\x05\x65vent2\xa6\x01\n\x0ePlannerService\x12?\n\x04Plan\x12\x1a.hugginggpt.v1.PlanRequest\x1a\x1b.hugginggpt.v1.PlanResponse\x12S\n\nStreamPlan\x12 .hugginggpt.v1.StreamPlanRequest\x1a!.hugginggpt.v1.StreamPlanResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhugginggpt/v1/planner.proto\x12\rhugginggpt.v1\x1a\x1ahugginggpt/v1/common.proto\"\xb6\x01\n\x0bPlanRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.hugginggpt.v1.Message\x12+\n\ntask_types\x18\x02 \x03(\x0b\x32\x17.hugginggpt.v1.TaskType\x12\x15\n\rmax_llm_calls\x18\x03 \x01(\x05\x12\x39\n\x0c\x61vailability\x18\x04 \x03(\x0b\x32#.hugginggpt.v1.TaskTypeAvailability\"\x9f\x01\n\x0cPlanResponse\x12!\n\x04plan\x18\x01 \x01(\x0b\x32\x13.hugginggpt.v1.Plan\x12\x15\n\rrepair_rounds\x18\x02 \x01(\x05\x12&\n\x05usage\x18\x03 \x01(\x0b\x32\x17.hugginggpt.v1.LlmUsage\x12-\n\x08\x64\x65\x63lined\x18\x04 \x03(\x0b\x32\x1b.hugginggpt.v1.DeclinedTask\"\xbc\x01\n\x11StreamPlanRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.hugginggpt.v1.Message\x12+\n\ntask_types\x18\x02 \x03(\x0b\x32\x17.hugginggpt.v1.TaskType\x12\x15\n\rmax_llm_calls\x18\x03 \x01(\x05\x12\x39\n\x0c\x61vailability\x18\x04 \x03(\x0b\x32#.hugginggpt.v1.TaskTypeAvailability\"o\n\x12StreamPlanResponse\x12#\n\x04task\x18\x01 \x01(\x0b\x32\x13.hugginggpt.v1.TaskH\x00\x12+\n\x04plan\x18\x02 \x01(\x0b\x32\x1b.hugginggpt.v1.PlanResponseH\x00\x42\x07\n\x05\x65vent2\xa6\x01\n\x0ePlannerService\x12?\n\x04Plan\x12\x1a.hugginggpt.v1.PlanRequest\x1a\x1b.hugginggpt.v1.PlanResponse\x12S\n\nStreamPlan\x12 .hugginggpt.v1.StreamPlanRequest\x1a!.hugginggpt.v1.StreamPlanResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hugginggpt.v1.planner_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PLANREQUEST']._serialized_start=74
-  _globals['_PLANREQUEST']._serialized_end=197
-  _globals['_PLANRESPONSE']._serialized_start=199
-  _globals['_PLANRESPONSE']._serialized_end=311
-  _globals['_STREAMPLANREQUEST']._serialized_start=314
-  _globals['_STREAMPLANREQUEST']._serialized_end=443
-  _globals['_STREAMPLANRESPONSE']._serialized_start=445
-  _globals['_STREAMPLANRESPONSE']._serialized_end=556
-  _globals['_PLANNERSERVICE']._serialized_start=559
-  _globals['_PLANNERSERVICE']._serialized_end=725
+  _globals['_PLANREQUEST']._serialized_start=75
+  _globals['_PLANREQUEST']._serialized_end=257
+  _globals['_PLANRESPONSE']._serialized_start=260
+  _globals['_PLANRESPONSE']._serialized_end=419
+  _globals['_STREAMPLANREQUEST']._serialized_start=422
+  _globals['_STREAMPLANREQUEST']._serialized_end=610
+  _globals['_STREAMPLANRESPONSE']._serialized_start=612
+  _globals['_STREAMPLANRESPONSE']._serialized_end=723
+  _globals['_PLANNERSERVICE']._serialized_start=726
+  _globals['_PLANNERSERVICE']._serialized_end=892
 # @@protoc_insertion_point(module_scope)

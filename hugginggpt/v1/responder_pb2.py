@@ -26,7 +26,7 @@ from hugginggpt.v1 import common_pb2 as hugginggpt_dot_v1_dot_common__pb2
 from hugginggpt.v1 import executor_pb2 as hugginggpt_dot_v1_dot_executor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhugginggpt/v1/responder.proto\x12\rhugginggpt.v1\x1a\x1ahugginggpt/v1/common.proto\x1a\x1chugginggpt/v1/executor.proto\"\xb6\x01\n\x0eRespondRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.hugginggpt.v1.Message\x12!\n\x04plan\x18\x02 \x01(\x0b\x32\x13.hugginggpt.v1.Plan\x12,\n\nselections\x18\x03 \x03(\x0b\x32\x18.hugginggpt.v1.Selection\x12)\n\x07results\x18\x04 \x03(\x0b\x32\x18.hugginggpt.v1.TaskEvent\"W\n\x0fRespondResponse\x12\x0f\n\x05\x64\x65lta\x18\x01 \x01(\tH\x00\x12*\n\x04\x64one\x18\x02 \x01(\x0b\x32\x1a.hugginggpt.v1.RespondDoneH\x00\x42\x07\n\x05\x65vent\"E\n\x0bRespondDone\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12&\n\x05usage\x18\x02 \x01(\x0b\x32\x17.hugginggpt.v1.LlmUsage2^\n\x10ResponderService\x12J\n\x07Respond\x12\x1d.hugginggpt.v1.RespondRequest\x1a\x1e.hugginggpt.v1.RespondResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhugginggpt/v1/responder.proto\x12\rhugginggpt.v1\x1a\x1ahugginggpt/v1/common.proto\x1a\x1chugginggpt/v1/executor.proto\"\xe5\x01\n\x0eRespondRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.hugginggpt.v1.Message\x12!\n\x04plan\x18\x02 \x01(\x0b\x32\x13.hugginggpt.v1.Plan\x12,\n\nselections\x18\x03 \x03(\x0b\x32\x18.hugginggpt.v1.Selection\x12)\n\x07results\x18\x04 \x03(\x0b\x32\x18.hugginggpt.v1.TaskEvent\x12-\n\x08\x64\x65\x63lined\x18\x05 \x03(\x0b\x32\x1b.hugginggpt.v1.DeclinedTask\"W\n\x0fRespondResponse\x12\x0f\n\x05\x64\x65lta\x18\x01 \x01(\tH\x00\x12*\n\x04\x64one\x18\x02 \x01(\x0b\x32\x1a.hugginggpt.v1.RespondDoneH\x00\x42\x07\n\x05\x65vent\"E\n\x0bRespondDone\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12&\n\x05usage\x18\x02 \x01(\x0b\x32\x17.hugginggpt.v1.LlmUsage2^\n\x10ResponderService\x12J\n\x07Respond\x12\x1d.hugginggpt.v1.RespondRequest\x1a\x1e.hugginggpt.v1.RespondResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,11 +34,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hugginggpt.v1.responder_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RESPONDREQUEST']._serialized_start=107
-  _globals['_RESPONDREQUEST']._serialized_end=289
-  _globals['_RESPONDRESPONSE']._serialized_start=291
-  _globals['_RESPONDRESPONSE']._serialized_end=378
-  _globals['_RESPONDDONE']._serialized_start=380
-  _globals['_RESPONDDONE']._serialized_end=449
-  _globals['_RESPONDERSERVICE']._serialized_start=451
-  _globals['_RESPONDERSERVICE']._serialized_end=545
+  _globals['_RESPONDREQUEST']._serialized_end=336
+  _globals['_RESPONDRESPONSE']._serialized_start=338
+  _globals['_RESPONDRESPONSE']._serialized_end=425
+  _globals['_RESPONDDONE']._serialized_start=427
+  _globals['_RESPONDDONE']._serialized_end=496
+  _globals['_RESPONDERSERVICE']._serialized_start=498
+  _globals['_RESPONDERSERVICE']._serialized_end=592
 # @@protoc_insertion_point(module_scope)

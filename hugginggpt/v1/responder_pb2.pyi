@@ -9,16 +9,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RespondRequest(_message.Message):
-    __slots__ = ("messages", "plan", "selections", "results")
+    __slots__ = ("messages", "plan", "selections", "results", "declined")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     SELECTIONS_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    DECLINED_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     plan: _common_pb2.Plan
     selections: _containers.RepeatedCompositeFieldContainer[_common_pb2.Selection]
     results: _containers.RepeatedCompositeFieldContainer[_executor_pb2.TaskEvent]
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., plan: _Optional[_Union[_common_pb2.Plan, _Mapping]] = ..., selections: _Optional[_Iterable[_Union[_common_pb2.Selection, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[_executor_pb2.TaskEvent, _Mapping]]] = ...) -> None: ...
+    declined: _containers.RepeatedCompositeFieldContainer[_common_pb2.DeclinedTask]
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., plan: _Optional[_Union[_common_pb2.Plan, _Mapping]] = ..., selections: _Optional[_Iterable[_Union[_common_pb2.Selection, _Mapping]]] = ..., results: _Optional[_Iterable[_Union[_executor_pb2.TaskEvent, _Mapping]]] = ..., declined: _Optional[_Iterable[_Union[_common_pb2.DeclinedTask, _Mapping]]] = ...) -> None: ...
 
 class RespondResponse(_message.Message):
     __slots__ = ("delta", "done")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from hugginggpt.v1 import common_pb2 as hugginggpt_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chugginggpt/v1/selector.proto\x12\rhugginggpt.v1\x1a\x1ahugginggpt/v1/common.proto\"\xa4\x01\n\rSelectRequest\x12\x14\n\x0cuser_request\x18\x01 \x01(\t\x12\"\n\x05tasks\x18\x02 \x03(\x0b\x32\x13.hugginggpt.v1.Task\x12*\n\x04mode\x18\x03 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceMode\x12\x17\n\x0f\x64\x65\x66\x65r_undecided\x18\x04 \x01(\x08\x12\x14\n\x0cranking_only\x18\x05 \x01(\x08\"f\n\x0eSelectResponse\x12,\n\nselections\x18\x01 \x03(\x0b\x32\x18.hugginggpt.v1.Selection\x12&\n\x05usage\x18\x02 \x01(\x0b\x32\x17.hugginggpt.v1.LlmUsage\"l\n\x15ListCandidatesRequest\x12\x11\n\ttask_type\x18\x01 \x01(\t\x12\x14\n\x0cuser_request\x18\x02 \x01(\t\x12*\n\x04mode\x18\x03 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceMode\"K\n\x16ListCandidatesResponse\x12\x31\n\ncandidates\x18\x01 \x03(\x0b\x32\x1d.hugginggpt.v1.ModelCandidate2\xb7\x01\n\x0fSelectorService\x12\x45\n\x06Select\x12\x1c.hugginggpt.v1.SelectRequest\x1a\x1d.hugginggpt.v1.SelectResponse\x12]\n\x0eListCandidates\x12$.hugginggpt.v1.ListCandidatesRequest\x1a%.hugginggpt.v1.ListCandidatesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chugginggpt/v1/selector.proto\x12\rhugginggpt.v1\x1a\x1ahugginggpt/v1/common.proto\"\xa4\x01\n\rSelectRequest\x12\x14\n\x0cuser_request\x18\x01 \x01(\t\x12\"\n\x05tasks\x18\x02 \x03(\x0b\x32\x13.hugginggpt.v1.Task\x12*\n\x04mode\x18\x03 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceMode\x12\x17\n\x0f\x64\x65\x66\x65r_undecided\x18\x04 \x01(\x08\x12\x14\n\x0cranking_only\x18\x05 \x01(\x08\"f\n\x0eSelectResponse\x12,\n\nselections\x18\x01 \x03(\x0b\x32\x18.hugginggpt.v1.Selection\x12&\n\x05usage\x18\x02 \x01(\x0b\x32\x17.hugginggpt.v1.LlmUsage\"l\n\x15ListCandidatesRequest\x12\x11\n\ttask_type\x18\x01 \x01(\t\x12\x14\n\x0cuser_request\x18\x02 \x01(\t\x12*\n\x04mode\x18\x03 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceMode\"K\n\x16ListCandidatesResponse\x12\x31\n\ncandidates\x18\x01 \x03(\x0b\x32\x1d.hugginggpt.v1.ModelCandidate\"B\n\x14ListTaskTypesRequest\x12*\n\x04mode\x18\x01 \x01(\x0e\x32\x1c.hugginggpt.v1.InferenceMode\"P\n\x15ListTaskTypesResponse\x12\x37\n\ntask_types\x18\x01 \x03(\x0b\x32#.hugginggpt.v1.TaskTypeAvailability2\x93\x02\n\x0fSelectorService\x12\x45\n\x06Select\x12\x1c.hugginggpt.v1.SelectRequest\x1a\x1d.hugginggpt.v1.SelectResponse\x12]\n\x0eListCandidates\x12$.hugginggpt.v1.ListCandidatesRequest\x1a%.hugginggpt.v1.ListCandidatesResponse\x12Z\n\rListTaskTypes\x12#.hugginggpt.v1.ListTaskTypesRequest\x1a$.hugginggpt.v1.ListTaskTypesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,6 +40,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCANDIDATESREQUEST']._serialized_end=454
   _globals['_LISTCANDIDATESRESPONSE']._serialized_start=456
   _globals['_LISTCANDIDATESRESPONSE']._serialized_end=531
-  _globals['_SELECTORSERVICE']._serialized_start=534
-  _globals['_SELECTORSERVICE']._serialized_end=717
+  _globals['_LISTTASKTYPESREQUEST']._serialized_start=533
+  _globals['_LISTTASKTYPESREQUEST']._serialized_end=599
+  _globals['_LISTTASKTYPESRESPONSE']._serialized_start=601
+  _globals['_LISTTASKTYPESRESPONSE']._serialized_end=681
+  _globals['_SELECTORSERVICE']._serialized_start=684
+  _globals['_SELECTORSERVICE']._serialized_end=959
 # @@protoc_insertion_point(module_scope)

@@ -44,3 +44,15 @@ class ListCandidatesResponse(_message.Message):
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     candidates: _containers.RepeatedCompositeFieldContainer[_common_pb2.ModelCandidate]
     def __init__(self, candidates: _Optional[_Iterable[_Union[_common_pb2.ModelCandidate, _Mapping]]] = ...) -> None: ...
+
+class ListTaskTypesRequest(_message.Message):
+    __slots__ = ("mode",)
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    mode: _common_pb2.InferenceMode
+    def __init__(self, mode: _Optional[_Union[_common_pb2.InferenceMode, str]] = ...) -> None: ...
+
+class ListTaskTypesResponse(_message.Message):
+    __slots__ = ("task_types",)
+    TASK_TYPES_FIELD_NUMBER: _ClassVar[int]
+    task_types: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskTypeAvailability]
+    def __init__(self, task_types: _Optional[_Iterable[_Union[_common_pb2.TaskTypeAvailability, _Mapping]]] = ...) -> None: ...

@@ -45,6 +45,11 @@ class SelectorServiceStub:
                 request_serializer=hugginggpt_dot_v1_dot_selector__pb2.ListCandidatesRequest.SerializeToString,
                 response_deserializer=hugginggpt_dot_v1_dot_selector__pb2.ListCandidatesResponse.FromString,
                 _registered_method=True)
+        self.ListTaskTypes = channel.unary_unary(
+                '/hugginggpt.v1.SelectorService/ListTaskTypes',
+                request_serializer=hugginggpt_dot_v1_dot_selector__pb2.ListTaskTypesRequest.SerializeToString,
+                response_deserializer=hugginggpt_dot_v1_dot_selector__pb2.ListTaskTypesResponse.FromString,
+                _registered_method=True)
 
 
 class SelectorServiceServicer:
@@ -65,6 +70,14 @@ class SelectorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTaskTypes(self, request, context):
+        """Lists every task type the selector knows, each with whether this deployment can run it in a mode, decided
+        by the same rule Select applies; the gateway caches it and offers the planner only the runnable types.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SelectorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +90,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.ListCandidates,
                     request_deserializer=hugginggpt_dot_v1_dot_selector__pb2.ListCandidatesRequest.FromString,
                     response_serializer=hugginggpt_dot_v1_dot_selector__pb2.ListCandidatesResponse.SerializeToString,
+            ),
+            'ListTaskTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTaskTypes,
+                    request_deserializer=hugginggpt_dot_v1_dot_selector__pb2.ListTaskTypesRequest.FromString,
+                    response_serializer=hugginggpt_dot_v1_dot_selector__pb2.ListTaskTypesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +152,33 @@ class SelectorService:
             '/hugginggpt.v1.SelectorService/ListCandidates',
             hugginggpt_dot_v1_dot_selector__pb2.ListCandidatesRequest.SerializeToString,
             hugginggpt_dot_v1_dot_selector__pb2.ListCandidatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTaskTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hugginggpt.v1.SelectorService/ListTaskTypes',
+            hugginggpt_dot_v1_dot_selector__pb2.ListTaskTypesRequest.SerializeToString,
+            hugginggpt_dot_v1_dot_selector__pb2.ListTaskTypesResponse.FromString,
             options,
             channel_credentials,
             insecure,
