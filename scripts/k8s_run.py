@@ -221,15 +221,19 @@ def main() -> int:
     down()
     try:
         times = up(cluster, set(filter(None, args.skip.split(","))), args.timeout)
-        status = ask(cluster)
-        print(json.dumps({"ready_seconds": times, "ask_status": status}))
+        status, seconds = ask(cluster)
+        print(json.dumps({"ready_seconds": times, "ask_status": status, "ask_seconds": seconds}))
         return status
     finally:
         if not args.keep:
             down()
 
 
-def ask(cluster: Cluster) -> int:
+# What the demo's answer must say: the invoice's total and the recording's words.
+EXPECTED = (r"42\.50", r"quick brown fox")
+
+
+def ask(cluster: Cluster) -> tuple[int, float]:
     """The demo request and its two files through the gateway pod, with the deployment's gateway token."""
     request = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list "
                "the named entities in it.")
@@ -237,7 +241,18 @@ def ask(cluster: Cluster) -> int:
                "--token", cluster.secrets["hugginggpt-secrets"]["gateway-auth-token"],
                "--file", str(REPO / "examples/media/invoice_text.png"),
                "--file", str(REPO / "examples/media/speech_fox.wav"), "--out", str(REPO / "build/k8s-run/out")]
-    return subprocess.run(command, cwd=REPO, check=False).returncode
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.PIPE, text=True)
+    print(done.stdout, end="", flush=True)
+    seconds = round(time.monotonic() - started, 1)
+    print(f"answered in {seconds} s (exit {done.returncode})", flush=True)
+    if done.returncode:
+        return done.returncode, seconds
+    missing = [want for want in EXPECTED if not re.search(want, done.stdout, re.IGNORECASE)]
+    if missing:
+        print(f"FAIL: the answer lacks {missing}", flush=True)
+        return 1, seconds
+    return 0, seconds
 
 
 if __name__ == "__main__":

@@ -48,3 +48,20 @@ def test_a_required_secret_key_that_is_missing_stops_the_run(rendered: dict[str,
     cluster = k8s_run.Cluster(rendered["overlays/cpu"], {"gateway-auth-token": "g" * 64})
     with pytest.raises(SystemExit, match="service-token"):
         k8s_run.run_args(cluster, by_name(rendered["overlays/cpu"], "Deployment")["router"])
+
+
+def test_the_llm_pod_runs_llama_server_as_the_local_stack_does(rendered: dict[str, list[Obj]]) -> None:
+    """The manifest's llama-server flags are the ones hugginggpt/embedded.py gives the local stack (same slots,
+    context per slot, batch, polling), and the planner is told the server's JSON dialect."""
+    from pathlib import Path
+
+    from hugginggpt import embedded
+
+    objects = rendered["overlays/cpu"]
+    container = by_name(objects, "Deployment")["llm"]["spec"]["template"]["spec"]["containers"][0]
+    local = embedded.server_command(Path("/opt/hugginggpt/models/qwen2.5-coder-0.5b.gguf"),
+                                    "qwen2.5-coder-0.5b-instruct", "0.0.0.0", 8080, 8192, 4, "llama-server")
+    assert container["args"] == local[1:]  # all but the binary, which is the image's entry point
+    config = by_name(objects, "ConfigMap")
+    dialects = {c["data"].get("HUGGINGGPT_LLM_SCHEMA_DIALECT") for c in config.values()} - {None}
+    assert dialects == {embedded.SCHEMA_DIALECTS["llama-server"]}
