@@ -12,6 +12,7 @@ from hugginggpt.domain import (
     Artifact,
     Candidate,
     Choice,
+    Declined,
     InferenceMode,
     Kind,
     ModelStatus,
@@ -20,6 +21,7 @@ from hugginggpt.domain import (
     TaskState,
     TaskTypeSpec,
     Turn,
+    TypeAvailability,
 )
 from hugginggpt.llm import Usage
 from hugginggpt.v1 import common_pb2 as pb
@@ -144,6 +146,25 @@ def candidate_to_pb(c: Candidate) -> pb.ModelCandidate:
 
 def candidate_from_pb(m: pb.ModelCandidate) -> Candidate:
     return Candidate(m.model_id, m.site != pb.INFERENCE_SITE_HOSTED, m.score, m.description)
+
+
+def availability_to_pb(a: TypeAvailability) -> pb.TaskTypeAvailability:
+    site = (pb.INFERENCE_SITE_LOCAL if a.local else pb.INFERENCE_SITE_HOSTED) if a.runnable \
+        else pb.INFERENCE_SITE_UNSPECIFIED
+    return pb.TaskTypeAvailability(task_type=a.task_type, runnable=a.runnable, site=site, model_id=a.model_id,
+                                   reason=a.reason)
+
+
+def availability_from_pb(m: pb.TaskTypeAvailability) -> TypeAvailability:
+    return TypeAvailability(m.task_type, m.runnable, m.model_id, m.site == pb.INFERENCE_SITE_LOCAL, m.reason)
+
+
+def declined_to_pb(d: Declined) -> pb.DeclinedTask:
+    return pb.DeclinedTask(task_type=d.task_type, request_text=d.request_text, reason=d.reason)
+
+
+def declined_from_pb(m: pb.DeclinedTask) -> Declined:
+    return Declined(m.task_type, m.request_text, m.reason)
 
 
 def choice_to_pb(c: Choice) -> pb.Selection:

@@ -134,3 +134,23 @@ class Choice:
     chosen: Candidate
     reason: str
     fallbacks: tuple[Candidate, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class TypeAvailability:
+    """Whether this deployment can run a task type now: its best model and where, or why not and what would."""
+
+    task_type: str
+    runnable: bool
+    model_id: str = ""
+    local: bool = False
+    reason: str = ""  # empty when runnable
+
+
+@dataclass(frozen=True)
+class Declined:
+    """A task type the request asked for that this deployment cannot run: not planned, told to the user."""
+
+    task_type: str
+    request_text: str
+    reason: str

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hugginggpt.domain import Candidate, InferenceMode, Kind, Task, TaskTypeSpec
+from hugginggpt.domain import Candidate, InferenceMode, Kind, Task, TaskTypeSpec, TypeAvailability
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
+from services.selector.availability import HostedState, why_not
 from services.selector.catalog import Catalog, CatalogModel, Site
 from services.selector.deployments import DeploymentCache, Deployments
 from services.selector.prompting import Question, SelectionPrompt, schema
@@ -109,21 +110,27 @@ class Selector:
 
     def _missing(self, task: Task, mode: InferenceMode, deployed: Deployments) -> TaskSelection:
         """Why nothing can serve this type here, and what would (said to the user in the answer)."""
-        if self._hosted_ok(mode, deployed):
-            where, hosted_fix = "no local replica serves it and hosted inference has no model of that type", ""
-        elif mode == InferenceMode.LOCAL:
-            where, hosted_fix = "no local replica serves it and this request allows local models only", (
-                ", or a hybrid or huggingface mode request to a deployment with hosted inference")
-        elif self.policy.hosted == "off":
-            where, hosted_fix = "no local replica serves it and hosted inference is switched off", (
-                ", or hosted inference switched on (HUGGINGGPT_SELECTOR_HOSTED)")
-        else:
-            where, hosted_fix = "no local replica serves it and hosted inference is not set up", (
-                ", or hosted inference (a Hugging Face token for the router, HF_TOKEN)")
-        router = "" if deployed.reachable else " (the model router was unreachable: offline models assumed)"
-        fix = f"a replica serving a model of that type (a GPU replica for the heavy ones){hosted_fix}"
-        reason = f"no model for {task.type} can run in this deployment: {where}{router}; {fix} would serve it"
-        return TaskSelection(task.id, None, reason)
+        return TaskSelection(task.id, None, f"no model for {task.type} can run in this deployment: "
+                                            f"{self._why_not(task.type, mode, deployed)}")
+
+    def _why_not(self, task_type: str, mode: InferenceMode, deployed: Deployments) -> str:
+        hosted = HostedState(self._hosted_ok(mode, deployed), mode, self.policy.hosted, deployed.reachable)
+        return why_not(task_type, self._catalog.for_task(task_type), hosted)
+
+    async def availability(self, mode: InferenceMode | None) -> list[TypeAvailability]:
+        """Every known type, runnable or not by the rule select() applies, with its top model or the reason."""
+        mode = mode or self.policy.default_mode
+        deployed = await self._deployments.get()
+        found = []
+        for task_type in sorted(self._known):
+            runnable = self._runnable(task_type, mode, deployed)
+            if not runnable:
+                found.append(TypeAvailability(task_type, False, reason=self._why_not(task_type, mode, deployed)))
+                continue
+            # local first, then the most downloaded: the model the ranking most often picks when the request is silent
+            model, local = max(runnable, key=lambda pair: (pair[1], pair[0].downloads))
+            found.append(TypeAvailability(task_type, True, model.id, local))
+        return found
 
     async def candidates(self, task_type: str, user_request: str, mode: InferenceMode | None) -> list[Ranked]:
         """Every runnable model of one task type, ranked for the request."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from hugginggpt.convert import candidate_to_pb, mode_from_pb, task_from_pb, usage_to_pb
+from hugginggpt.convert import availability_to_pb, candidate_to_pb, mode_from_pb, task_from_pb, usage_to_pb
 from hugginggpt.domain import Candidate, InferenceMode
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.rpc import remaining
@@ -51,3 +51,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return selector_pb2.ListCandidatesResponse(candidates=[
             candidate_to_pb(Candidate(r.model.id, r.local, r.score, r.model.description)) for r in ranked
         ])
+
+    async def ListTaskTypes(self, request: selector_pb2.ListTaskTypesRequest,
+                            context: grpc.aio.ServicerContext) -> selector_pb2.ListTaskTypesResponse:
+        found = await self._selector.availability(requested_mode(request.mode))
+        return selector_pb2.ListTaskTypesResponse(task_types=[availability_to_pb(a) for a in found])

@@ -61,3 +61,15 @@ async def test_list_candidates_ranks_and_rejects_empty_type(stub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.ListCandidates(selector_pb2.ListCandidatesRequest())
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_list_task_types_says_what_runs_and_rejects_an_unknown_mode(stub) -> None:
+    reply = await stub.ListTaskTypes(selector_pb2.ListTaskTypesRequest(mode=common_pb2.INFERENCE_MODE_HYBRID))
+    found = {t.task_type: t for t in reply.task_types}
+    assert found["text-classification"].runnable and found["text-classification"].model_id
+    depth = found["depth-estimation"]
+    assert not depth.runnable and depth.site == common_pb2.INFERENCE_SITE_UNSPECIFIED
+    assert "would serve it" in depth.reason
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ListTaskTypes(selector_pb2.ListTaskTypesRequest(mode=42))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "unknown inference mode 42" in err.value.details()

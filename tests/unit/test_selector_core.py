@@ -108,6 +108,28 @@ async def test_task_without_runnable_model_is_marked_not_failed() -> None:
     assert asr.chosen.model_id == "c/asr" and asr.chosen.local
 
 
+async def test_availability_applies_the_rule_select_applies() -> None:
+    local_only = Policy(hosted="off")
+    selector = _selector(ScriptedLlm(["{}"]), Deployments({"c/asr": frozenset()}), local_only)
+    found = {a.task_type: a for a in await selector.availability(InferenceMode.LOCAL)}
+    asr, cls = found["automatic-speech-recognition"], found["text-classification"]
+    assert asr.runnable and asr.model_id == "c/asr" and asr.local and not asr.reason
+    out = await selector.select("x", [_task(1, "text-classification")], InferenceMode.LOCAL)
+    assert not cls.runnable and not cls.model_id and out.selections[0].chosen is None
+    assert out.selections[0].reason.endswith(cls.reason) and "allows local models only" in cls.reason
+    assert set(found) >= set(load_task_types())  # every type the planner knows has an entry
+
+
+async def test_unavailable_reason_says_hosted_only_and_how_to_enable_it() -> None:
+    selector = _selector(ScriptedLlm(["{}"]), Deployments(), Policy(hosted="auto"))
+    found = {a.task_type: a for a in await selector.availability(None)}
+    asr = found["automatic-speech-recognition"]
+    assert not asr.runnable and asr.reason.startswith("only hosted models serve automatic-speech-recognition")
+    assert "HUGGINGGPT_INFERENCE_MODE=hybrid and HUGGINGGPT_HF_TOKEN" in asr.reason
+    hosted = {a.task_type: a for a in await _selector(ScriptedLlm(["{}"])).availability(InferenceMode.HYBRID)}
+    assert hosted["automatic-speech-recognition"].runnable and not hosted["automatic-speech-recognition"].local
+
+
 @pytest.mark.parametrize("tasks", [[], [_task(1, "no-such-task")], [_task(1, "translation"), _task(1, "translation")]])
 async def test_bad_input_is_rejected(tasks) -> None:
     with pytest.raises(InvalidRequest):
