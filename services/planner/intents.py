@@ -212,6 +212,10 @@ class IntentBank:
         bank.offsets = dict(offsets or {})
         return bank
 
+    def clauses(self, request: str) -> list[str]:
+        """The request's clauses, cut as propose() cuts them."""
+        return split_clauses(request, self._cuts)
+
     def propose(self, request: str, offered: Collection[str]) -> list[Proposal]:
         """The offered types the request's clauses ask for, each once, in the order the request asks."""
         scored = self.score(request, offered)

@@ -7,13 +7,14 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from hugginggpt.domain import Plan, Task, TaskTypeSpec, Turn
+from hugginggpt.domain import Declined, Plan, Task, TaskTypeSpec, Turn, TypeAvailability
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, PlanRejected, Unavailable
 from hugginggpt.llm import Usage
 from hugginggpt.planvalidation import Resources, summary, validate_plan
+from services.planner.availability import Offer, decline_answer, restrict, sort_out
 from services.planner.coverage import append_plan, missed_part, used_uris
 from services.planner.followup import dangling_reference, nothing_to_refer_to
 from services.planner.intents import IntentBank, Proposal
@@ -48,6 +49,7 @@ class PlanOutcome:
     repair_rounds: int = 0
     usage: Usage = field(default_factory=Usage)
     salvaged: bool = False  # invalid tasks (and their dependents) were dropped after the last repair round
+    declined: tuple[Declined, ...] = ()  # types asked for that this deployment cannot run: not planned
 
 
 @dataclass
@@ -115,13 +117,14 @@ class Planner:
 
     async def plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
-        max_llm_calls: int = 0,
+        max_llm_calls: int = 0, availability: Sequence[TypeAvailability] = (),
     ) -> PlanOutcome:
         """The validated plan; InvalidRequest, PlanRejected, Unavailable or DeadlineExceeded otherwise.
 
-        `max_llm_calls` (0 = no limit beyond the repair rounds) caps every call this plan may cost."""
+        `max_llm_calls` (0 = no limit beyond the repair rounds) caps every call this plan may cost. Types that
+        `availability` marks not runnable are not offered; a request for one is declined (PlanOutcome.declined)."""
         outcome: PlanOutcome | None = None
-        async for event in self._run(turns, offered, timeout, max_llm_calls, stream=False):
+        async for event in self._run(turns, offered, timeout, max_llm_calls, availability, stream=False):
             if isinstance(event, PlanOutcome):
                 outcome = event
         assert outcome is not None
@@ -129,16 +132,17 @@ class Planner:
 
     def stream_plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
-        max_llm_calls: int = 0,
+        max_llm_calls: int = 0, availability: Sequence[TypeAvailability] = (),
     ) -> AsyncGenerator[Task | PlanOutcome, None]:
         """Each task as soon as the LLM has written it (and it is valid on its own), then the outcome."""
-        return self._run(turns, offered, timeout, max_llm_calls, stream=True)
+        return self._run(turns, offered, timeout, max_llm_calls, availability, stream=True)
 
     async def _run(
-        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec], timeout: float, max_calls: int, *,
-        stream: bool,
+        self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec], timeout: float, max_calls: int,
+        availability: Sequence[TypeAvailability], *, stream: bool,
     ) -> AsyncGenerator[Task | PlanOutcome, None]:
-        types = self._check(turns, offered)
+        offer = restrict(self._check(turns, offered), availability)
+        types = offer.types
         if len(turns) == 1 and not turns[-1].attachments and (ref := dangling_reference(turns[-1].content)):
             # "translate that" opening a conversation: nothing to plan on; say so rather than guess
             yield PlanOutcome(Plan((), nothing_to_refer_to(turns[-1].content, ref)))
@@ -147,8 +151,12 @@ class Planner:
             raise InvalidRequest(f"max_llm_calls must be 0 (no limit) or positive, got {max_calls}")
         deadline = time.monotonic() + timeout
         resources = Resources(resources_of(turns))
-        messages, schema, skeleton = await self._prompt(turns, types, resources,
-                                                         allow_direct=self.allow_direct_answer)
+        found, declined = self._find(turns[-1].content, offer)
+        if self._only(declined, turns[-1].content):  # only what cannot run here was asked for: say so, no LLM call
+            yield PlanOutcome(Plan((), decline_answer(declined)), declined=tuple(declined))
+            return
+        messages, schema, skeleton = await self._prompt(turns, types, resources, allow_direct=self.allow_direct_answer,
+                                                         guide=self._guide(turns, types, resources, found))
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("plan prompt: %s", json.dumps(messages, ensure_ascii=False))
         run = _Run(turns, types, resources, deadline, max_calls, stream, messages, schema, skeleton)
@@ -169,7 +177,7 @@ class Planner:
                 f"the LLM could not write a valid plan in {run.usage.calls} "
                 f"{'try' if run.usage.calls == 1 else 'tries'}; last problems: {summary(run.attempt.errors[:5])}"
             )
-        yield run.outcome
+        yield _telling(run.outcome, declined)
 
     async def _answer(self, run: _Run) -> AsyncGenerator[Task, None]:
         """Step: the LLM's first answer. Streamed, each task goes out once written and valid so far, and the
@@ -272,11 +280,26 @@ class Planner:
                            run.usage.calls, len(attempt.plan.tasks) - len(partial.tasks), summary(attempt.errors))
             run.outcome = PlanOutcome(partial, max(0, run.usage.calls - 1), run.usage, salvaged=True)
 
+    def _find(self, request: str, offer: Offer) -> tuple[list[Proposal], list[Declined]]:
+        """The types the request asks for among all on offer: those that can run, and those declined."""
+        if self.intents is None:
+            return [], []
+        found = self.intents.propose(request, [*offer.types, *offer.unavailable])
+        return sort_out(found, offer, self.intents.threshold) if offer.unavailable else (found, [])
+
+    def _only(self, declined: Sequence[Declined], request: str) -> bool:
+        """Whether every clause of the request asks for a type declined (then there is nothing left to plan)."""
+        asked = {d.request_text for d in declined}
+        return bool(asked) and self.intents is not None and set(self.intents.clauses(request)) <= asked
+
     def _guide(
-        self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources
+        self, turns: Sequence[Turn], types: Mapping[str, TaskTypeSpec], resources: Resources,
+        found: list[Proposal] | None = None,
     ) -> tuple[list[tuple[str, str]], Skeleton | None]:
-        """What retrieval found in the request to show the LLM, and the skeleton when the tasks are fixed."""
-        found: list[Proposal] = self.intents.propose(turns[-1].content, types) if self.intents else []
+        """What retrieval found in the request (`found`, when already asked) to show the LLM, and the skeleton
+        when the tasks are fixed."""
+        if found is None:
+            found = self.intents.propose(turns[-1].content, types) if self.intents else []
         skeleton = wire(found, types, resources.by_name) if found and self.fix_types else None
         if found:
             logger.info("task types found in the request: %s", ", ".join(f"{p.type} ({p.score})" for p in found))
@@ -344,6 +367,18 @@ class Planner:
             return None
         logger.info("planned the missed part %r separately: %d more task(s)", part.text, len(extra.tasks))
         return merged
+
+
+def _telling(outcome: PlanOutcome, declined: Sequence[Declined]) -> PlanOutcome:
+    """The outcome with the types declined; a plan without tasks also says them in its answer, which the user
+    reads as it is (no responder sees that plan's declined types)."""
+    if not declined:
+        return outcome
+    plan = outcome.plan
+    if not plan.tasks:
+        said = decline_answer(declined)
+        plan = Plan((), f"{said}\n\n{plan.direct_answer}" if plan.direct_answer.strip() else said)
+    return replace(outcome, plan=plan, declined=tuple(declined))
 
 
 NO_MODEL_NEEDED = ("This request needs no expert model, and this request's LLM-call budget is spent, so no "

@@ -6,7 +6,15 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from hugginggpt.convert import plan_to_pb, task_to_pb, task_type_from_pb, turn_from_pb, usage_to_pb
+from hugginggpt.convert import (
+    availability_from_pb,
+    declined_to_pb,
+    plan_to_pb,
+    task_to_pb,
+    task_type_from_pb,
+    turn_from_pb,
+    usage_to_pb,
+)
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import planner_pb2, planner_pb2_grpc
 from services.planner.planning import Planner, PlanOutcome
@@ -14,7 +22,8 @@ from services.planner.planning import Planner, PlanOutcome
 
 def response_of(outcome: PlanOutcome) -> planner_pb2.PlanResponse:
     return planner_pb2.PlanResponse(plan=plan_to_pb(outcome.plan), repair_rounds=outcome.repair_rounds,
-                                    usage=usage_to_pb(outcome.usage))
+                                    usage=usage_to_pb(outcome.usage),
+                                    declined=[declined_to_pb(d) for d in outcome.declined])
 
 
 class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
@@ -29,6 +38,7 @@ class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
         outcome = await self._planner.plan(
             [turn_from_pb(m) for m in request.messages], [task_type_from_pb(t) for t in request.task_types],
             timeout=remaining(context, self._timeout), max_llm_calls=request.max_llm_calls,
+            availability=[availability_from_pb(a) for a in request.availability],
         )
         return response_of(outcome)
 
@@ -37,6 +47,7 @@ class PlannerServicer(planner_pb2_grpc.PlannerServiceServicer):
         events = self._planner.stream_plan(
             [turn_from_pb(m) for m in request.messages], [task_type_from_pb(t) for t in request.task_types],
             timeout=remaining(context, self._timeout), max_llm_calls=request.max_llm_calls,
+            availability=[availability_from_pb(a) for a in request.availability],
         )
         async for event in events:
             if isinstance(event, PlanOutcome):

@@ -23,6 +23,7 @@ from services.planner.templates import load_demo_lines
 from services.planner.tokens import EstimatingCounter
 from tests.doubles.embedder import HashEmbedder
 from tests.doubles.llm import ScriptedLlm
+from tests.unit.test_planner_availability import NO_SPEECH, guided
 
 GOOD = {"tasks": [
     {"task": "image-to-text", "id": 0, "dep": [], "args": {"image": "invoice_text.png"}},
@@ -150,3 +151,16 @@ async def test_llm_down_is_unavailable_within_the_deadline(serve) -> None:
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "cannot be reached" in (info.value.details() or "")
     assert time.monotonic() - started < 5
+
+
+async def test_stream_plan_declines_a_type_the_availability_marks_not_runnable(serve) -> None:
+    stub = await serve(guided([])[0])
+    availability = [common_pb2.TaskTypeAvailability(task_type=a.task_type, runnable=a.runnable, reason=a.reason)
+                    for a in NO_SPEECH]
+    request = planner_pb2.StreamPlanRequest(messages=[common_pb2.Message(
+        role=common_pb2.ROLE_USER, content="Read this text aloud")], availability=availability)
+    events = [e async for e in stub.StreamPlan(request)]
+    final = events[-1].plan
+    assert [(d.task_type, d.request_text) for d in final.declined] == [("text-to-speech", "Read this text aloud")]
+    assert final.plan.direct_answer.startswith("I can't speak text aloud in this deployment: only hosted models")
+    assert not final.plan.tasks
