@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hugginggpt.domain import TaskTypeSpec
@@ -20,10 +20,12 @@ from services.planner.tokens import EndpointCounter, EstimatingCounter, TokenCou
 
 @dataclass
 class PlannerDeps:
-    """What a planner process holds open; close() on shutdown."""
+    """What a planner process holds open; close() on shutdown. `make`: a planner under another guide, sharing
+    the LLM client, demos and type finder (calibration tries each: services.planner.calibration)."""
 
     llm: LlmClient
     planner: Planner
+    make: Callable[[str], Planner]
 
     async def close(self) -> None:
         await self.llm.close()
@@ -54,12 +56,18 @@ def build_planner(
     bank = DemoBank([*written, *demos], embedder, max_demos=config.max_demos)
     budget = Budget(context_window=config.llm.context_window, max_answer_tokens=config.max_answer_tokens,
                     demo_tokens=config.demo_tokens)
-    guided = config.guide != "off"
-    if guided and intents is None:
+    if config.guide != "off" and intents is None:
         intents = IntentBank.load(embedder, VerbLists.load().cuts)
-    prompts = PromptBuilder(bank, token_counter(config, llm), budget, steps=config.steps, guide=guided)
-    planner = Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
-                      allow_direct_answer=allow_direct_answer, salvage=config.salvage,
-                      cover_files=config.cover_files, intents=intents if guided else None,
-                      fix_types=config.guide == "fixed")
-    return PlannerDeps(llm, planner)
+    counter = token_counter(config, llm)
+
+    def make(guide: str) -> Planner:
+        guided = guide != "off"
+        if guided and intents is None:
+            raise ValueError(f"guide {guide!r} needs a type finder; this planner was built with guide off")
+        prompts = PromptBuilder(bank, counter, budget, steps=config.steps, guide=guided)
+        return Planner(llm, prompts, known_types, repair_rounds=config.repair_rounds,
+                       allow_direct_answer=allow_direct_answer, salvage=config.salvage,
+                       cover_files=config.cover_files, intents=intents if guided else None,
+                       fix_types=guide == "fixed")
+
+    return PlannerDeps(llm, make("fixed" if config.guide == "auto" else config.guide), make)  # auto: fixed until chosen

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from hugginggpt.admission import DEFAULT_CONCURRENCY, concurrency_limit
 from hugginggpt.llm import LlmSettings
 from hugginggpt.settings import SettingsError, env_bool, env_float, env_int, env_str
 
-GUIDES = ("off", "hint", "fixed")
+GUIDES = ("off", "hint", "fixed", "auto")
+
+
+def default_cache_path() -> Path:
+    """Where `auto` keeps the guides it chose: $HUGGINGGPT_CACHE_DIR, else ~/.cache/hugginggpt."""
+    return Path(os.environ.get("HUGGINGGPT_CACHE_DIR") or Path.home() / ".cache" / "hugginggpt") / "planner_guides.json"
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,9 @@ class PlannerConfig:
     salvage: bool
     cover_files: bool
     steps: bool = False
-    guide: str = "fixed"  # off | hint | fixed: how the task types found by retrieval steer the plan
+    guide: str = "fixed"  # off | hint | fixed: how the task types found by retrieval steer the plan; auto: calibrated
+    calibration_seconds: float = 300.0  # auto: the most a calibration may take (then fixed)
+    guide_cache: Path = field(default_factory=default_cache_path)  # auto: the guides chosen, by endpoint
     max_concurrent_requests: int = DEFAULT_CONCURRENCY
 
     @classmethod
@@ -40,9 +49,13 @@ class PlannerConfig:
         if guide not in GUIDES:
             raise SettingsError(f"HUGGINGGPT_PLANNER_GUIDE must be one of {', '.join(GUIDES)}, got {guide!r}")
         steps = env_bool("HUGGINGGPT_PLANNER_STEPS", False, env)
-        if steps and guide == "fixed":
-            raise SettingsError("HUGGINGGPT_PLANNER_STEPS needs HUGGINGGPT_PLANNER_GUIDE=off or hint: with the "
-                                "default, fixed, the tasks come from the request, not from steps the LLM writes")
+        if steps and guide in ("fixed", "auto"):
+            raise SettingsError("HUGGINGGPT_PLANNER_STEPS needs HUGGINGGPT_PLANNER_GUIDE=off or hint: with "
+                                f"{guide}, the tasks may come from the request, not from steps the LLM writes")
+        calibration = env_float("HUGGINGGPT_PLANNER_CALIBRATION_SECONDS", 300.0, env)
+        if not calibration > 0:
+            raise SettingsError(f"HUGGINGGPT_PLANNER_CALIBRATION_SECONDS must be positive, got {calibration}")
+        cache = env_str("HUGGINGGPT_PLANNER_GUIDE_CACHE", "", env)
         return cls(
             listen=env_str("HUGGINGGPT_PLANNER_LISTEN", "127.0.0.1:50051", env),
             metrics_port=env_int("HUGGINGGPT_PLANNER_METRICS_PORT", 0, env),
@@ -58,4 +71,6 @@ class PlannerConfig:
             cover_files=env_bool("HUGGINGGPT_PLANNER_COVER_FILES", True, env),
             steps=steps,
             guide=guide,
+            calibration_seconds=calibration,
+            guide_cache=Path(cache) if cache else default_cache_path(),
         )

@@ -11,13 +11,14 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from hugginggpt.domain import Plan, TaskTypeSpec
 from hugginggpt.embedding import MiniLm, RecentEmbeddings
 from hugginggpt.errors import HuggingGPTError, Unavailable
+from services.planner.calibration import settle
 from services.planner.clients import build_planner
 from services.planner.config import PlannerConfig
 from services.planner.coordination import VerbLists
@@ -129,13 +130,13 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     async with ensure_llm(config.llm) as llm_settings:
         llm_settings = replace(llm_settings, timeout_seconds=max(llm_settings.timeout_seconds, args.timeout))
         types = {s.name: s for s in specs}
-        deps = build_planner(replace(config, llm=llm_settings), types, allow_direct_answer=False,
-                             demos=extra_demos(args, types))
+        config, chosen = await settle(replace(config, llm=llm_settings), types, samples, extra_demos(args, types))
+        deps = build_planner(config, types, allow_direct_answer=False, demos=extra_demos(args, types))
         try:
             scores = await run_samples(deps.planner, samples, specs, names, args.predictions_out, args.timeout)
         finally:
             await deps.close()
-    return scores.report()
+    return {**scores.report(), **({"guide": asdict(chosen)} if chosen else {})}
 
 
 async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
@@ -154,6 +155,9 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
         args.predictions_out.write_text("")
     async with contextlib.nullcontext(config.llm) if args.retrieval_only else ensure_llm(config.llm) as llm:
         llm_settings = replace(llm, timeout_seconds=max(llm.timeout_seconds, args.timeout))
+        chosen = None
+        if not args.retrieval_only:  # auto: one guide for every fold, chosen on the calibration requests
+            config, chosen = await settle(replace(config, llm=llm_settings), types, samples, extra_demos(args, types))
 
         async def plan_fold(index: int, choice: FittedChoice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
             if args.retrieval_only:
@@ -169,6 +173,8 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
                 await deps.close()
 
         report = await run_folds(folds, fit, plan_fold)
+        if chosen:
+            report["guide"] = asdict(chosen)
     if args.fit_out:  # the same procedure on every sample: what the planner runs with by default
         report["fit_on_all"] = write_fit(args.fit_out, fit(samples), args, len(samples))
     return report

@@ -115,6 +115,11 @@ class Planner:
             *((self._salvage,) if salvage else ()),  # still invalid: its largest valid part
         )
 
+    def steer(self, other: Planner) -> None:
+        """Plans from now on as `other` does: its prompts, type finder and fixed types (the guide calibration
+        chose, services.planner.calibration)."""
+        self.prompts, self.intents, self.fix_types = other.prompts, other.intents, other.fix_types
+
     async def plan(
         self, turns: Sequence[Turn], offered: Sequence[TaskTypeSpec] = (), timeout: float = 120.0,
         max_llm_calls: int = 0, availability: Sequence[TypeAvailability] = (),
