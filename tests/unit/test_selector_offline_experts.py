@@ -1,5 +1,6 @@
-"""Ranking among the offline experts: the COCO detector for general detection and counting requests, and the
-translation model whose direction matches the request (ranking alone, as when the LLM-call budget is spent)."""
+"""Ranking among the offline experts: the COCO detector for general detection and counting requests, the evidence
+model to describe a photo and Tesseract to read its text, and the translation model whose direction matches the
+request (ranking alone, as when the LLM-call budget is spent)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,26 @@ async def test_translation_chooses_the_pair_of_the_right_direction(selector: Sel
 async def test_translation_into_another_language_stays_with_the_llm_expert(selector: Selector) -> None:
     chosen = await _chosen(selector, "Translate this into German", "translation", "Good morning, how are you?")
     assert chosen == "hugginggpt/llm-expert"
+
+
+VISION = "hugginggpt/vision-evidence"
+
+
+@pytest.mark.parametrize(("request_text", "model"), [
+    ("Describe this image example.jpg", VISION),
+    ("Write a caption for my photo example.jpg", VISION),
+    ("Tell me what this photo shows: example.jpg", VISION),
+    ("Describe the photo example.jpg and read the description aloud", VISION),
+    ("What does the sign in example.png say?", "tesseract/eng"),
+    ("Read the text in example.png", "tesseract/eng"),
+    ("What is written on this poster example.png?", "tesseract/eng"),
+    ("Extract the text from the scanned page example.png", "tesseract/eng"),
+    ("OCR this receipt example.png", "tesseract/eng"),
+])
+async def test_image_to_text_describes_with_the_evidence_model_and_reads_with_tesseract(
+        selector: Selector, request_text: str, model: str) -> None:
+    assert await _chosen(selector, request_text, "image-to-text") == model
+
+
+async def test_visual_question_answering_offline_goes_to_the_evidence_model(selector: Selector) -> None:
+    assert await _chosen(selector, "Is there a cup on the table in example.jpg?", "visual-question-answering") == VISION

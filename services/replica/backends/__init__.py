@@ -21,6 +21,7 @@ _BACKENDS = {
     "transformers": "hf_pipeline:PipelineBackend",
     "mediapipe": "mediapipe_models:MediapipeBackend",
     "styletransfer": "style_transfer:StyleTransferBackend",
+    "vision_evidence": "vision_evidence:VisionEvidenceBackend",
 }
 #: Backends that need their own virtual environment and are hosted by their own replica.
 SEPARATE_VENV = frozenset({"mediapipe"})

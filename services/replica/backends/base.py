@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,24 @@ class Handle:
 
     def close(self) -> None:
         """Releases what the model holds; the default lets the garbage collector do it."""
+
+
+class AsyncHandle(Handle):
+    """A handle whose requests are coroutines, run at once; each request's error fails that request alone."""
+
+    is_async = True
+
+    async def apredict(self, batch: list[Request]) -> list[Outcome]:
+        return list(await asyncio.gather(*(self._guarded(r) for r in batch)))
+
+    async def _guarded(self, request: Request) -> Outcome:
+        try:
+            return await self.arun(request)
+        except HuggingGPTError as exc:
+            return exc
+
+    async def arun(self, request: Request) -> Result:
+        raise NotImplementedError
 
 
 class Backend(ABC):

@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from hugginggpt import untrusted
-from hugginggpt.errors import HuggingGPTError, InvalidRequest, ModelFailed, Unavailable
+from hugginggpt.errors import InvalidRequest, ModelFailed, Unavailable
 from hugginggpt.llm import Usage
 from hugginggpt.prompts import PromptFiles, PromptTemplate, TemplateError
-from services.replica.backends.base import Backend, BackendContext, Handle, Outcome
+from services.replica.backends.base import AsyncHandle, Backend, BackendContext, Handle
 from services.replica.backends.media import text_input, texts_input
 from services.replica.backends.tesseract import check_tesseract, read_text
 from services.replica.results import Label, Request, Result
@@ -19,25 +19,14 @@ PROMPTS = PromptFiles("services.replica")
 DEFAULT_LABELS = ("positive", "negative", "neutral")
 
 
-class LlmExpertHandle(Handle):
-    is_async = True
-
+class LlmExpertHandle(AsyncHandle):
     def __init__(self, client: Any, prompts: dict[str, Any], ctx: BackendContext | None = None) -> None:
         self.client = client
         self.ctx = ctx  # for document-question-answering: where the document image is read from
         self.system: str = prompts["system"]
         self.templates = {task: PromptTemplate(task, text) for task, text in prompts["tasks"].items()}
 
-    async def apredict(self, batch: list[Request]) -> list[Outcome]:
-        return list(await asyncio.gather(*(self._one(r) for r in batch)))
-
-    async def _one(self, request: Request) -> Outcome:
-        try:
-            return await self._run(request)
-        except HuggingGPTError as exc:
-            return exc
-
-    async def _run(self, request: Request) -> Result:
+    async def arun(self, request: Request) -> Result:
         template = self.templates.get(request.task_type)
         if template is None:
             raise InvalidRequest(f"llm-expert does not serve {request.task_type}; it serves {sorted(self.templates)}")
