@@ -82,6 +82,12 @@ class StageClients:
         call = self._selector.Select(request, timeout=timeout, metadata=outbound_metadata())
         return await _unary(call, "selector", self._addresses["selector"])
 
+    async def list_task_types(
+        self, request: selector_pb2.ListTaskTypesRequest, timeout: float
+    ) -> selector_pb2.ListTaskTypesResponse:
+        call = self._selector.ListTaskTypes(request, timeout=timeout, metadata=outbound_metadata())
+        return await _unary(call, "selector", self._addresses["selector"])
+
     def execute_stream(
         self, requests: AsyncIterator[executor_pb2.ExecuteStreamRequest], timeout: float
     ) -> AsyncIterator[executor_pb2.ExecuteStreamResponse]:

@@ -38,6 +38,8 @@ class GatewayConfig:
     max_concurrent_requests: int = 64
     retention: Retention = Retention()
     open_access: bool = False  # serve without a token; only when HUGGINGGPT_GATEWAY_OPEN=true says so
+    offer_runnable_only: bool = True  # the planner is offered only the task types the selector says can run
+    task_types_ttl_seconds: float = 30.0  # how long the selector's answer is kept, per inference mode
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -84,6 +86,9 @@ class GatewayConfig:
                 env_float("HUGGINGGPT_RETENTION_INTERVAL_SECONDS", Retention.interval_seconds, env),
             ),
             open_access=env_bool("HUGGINGGPT_GATEWAY_OPEN", False, env),
+            offer_runnable_only=env_bool("HUGGINGGPT_GATEWAY_OFFER_RUNNABLE_ONLY", True, env),
+            task_types_ttl_seconds=env_float("HUGGINGGPT_GATEWAY_TASK_TYPES_TTL_SECONDS",
+                                             cls.task_types_ttl_seconds, env),
         )
         config.check()
         return config
@@ -104,6 +109,9 @@ class GatewayConfig:
             # Files of a request in flight are named by no message until it ends: keep them past any deadline.
             raise SettingsError("HUGGINGGPT_ARTIFACT_RETENTION_HOURS must be 0 (keep) or at least 1, and "
                                 "HUGGINGGPT_SESSION_RETENTION_HOURS 0 (keep) or more")
+        if self.task_types_ttl_seconds <= 0:
+            raise SettingsError("HUGGINGGPT_GATEWAY_TASK_TYPES_TTL_SECONDS must be positive (to offer the planner "
+                                "every task type, set HUGGINGGPT_GATEWAY_OFFER_RUNNABLE_ONLY=false)")
         if self.retention.interval_seconds <= 0:
             raise SettingsError("HUGGINGGPT_RETENTION_INTERVAL_SECONDS must be positive")
         if self.history_messages < 0:

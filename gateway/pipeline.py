@@ -9,6 +9,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from gateway.availability import Availability
 from gateway.execution import StreamedExecution, TaskReports, execute_at_once
 from gateway.run import PipelineOptions, PipelineRequest, PipelineResult, Run, Stages, record_usage
 from gateway.selection import StreamedSelection, forget_changed, select_rest
@@ -22,10 +23,12 @@ __all__ = ["Pipeline", "PipelineOptions", "PipelineRequest", "PipelineResult", "
 class Pipeline:
     """Runs requests through the stages; one instance serves every request."""
 
-    def __init__(self, stages: Stages, options: PipelineOptions, tracer: trace.Tracer) -> None:
+    def __init__(self, stages: Stages, options: PipelineOptions, tracer: trace.Tracer,
+                 availability: Availability | None = None) -> None:
         self.stages = stages
         self.options = options
         self.tracer = tracer
+        self.availability = availability  # what the deployment can run, for the planner (None: do not ask)
 
     async def chat(self, turn: PipelineRequest, outcome: PipelineResult) -> AsyncIterator[gateway_pb2.ChatResponse]:
         """Streams the events of one chat turn; fills outcome as it goes."""
@@ -53,7 +56,7 @@ class Pipeline:
 
         async def produce() -> None:
             try:
-                await work(Run(self.stages, self.options, self.tracer, turn, emit))
+                await work(Run(self.stages, self.options, self.tracer, turn, emit, self.availability))
                 queue.put_nowait(None)
             except Exception as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
                 queue.put_nowait(exc)
@@ -112,7 +115,8 @@ async def plan(run: Run, on_task: Callable[[pb.Task], None]) -> planner_pb2.Plan
         Unavailable: the planner's stream ended without a final plan.
     """
     request = planner_pb2.StreamPlanRequest(messages=run.request.messages,
-                                            max_llm_calls=run.options.llm_budget.for_planning())
+                                            max_llm_calls=run.options.llm_budget.for_planning(),
+                                            availability=await run.offered())
     with run.tracer.start_as_current_span("gateway.plan") as span:
         async for message in run.stages.stream_plan(request, run.left()):
             if message.WhichOneof("event") == "task":
@@ -139,7 +143,8 @@ async def answer(run: Run, out: PipelineResult) -> None:
         run.emit(answer_delta=plan.direct_answer)
         return
     request = responder_pb2.RespondRequest(messages=run.request.messages, plan=plan,
-                                           selections=out.ordered_selections(), results=out.ordered_results())
+                                           selections=out.ordered_selections(), results=out.ordered_results(),
+                                           declined=out.plan.declined)
     for event in request.results:
         leave_out_vector(event.result)
     with run.tracer.start_as_current_span("gateway.respond"):

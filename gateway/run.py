@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from opentelemetry import trace
 
 from gateway import metrics
+from gateway.availability import Availability
 from hugginggpt.budget import LlmCallBudget
 from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2, gateway_pb2, planner_pb2, responder_pb2, selector_pb2
@@ -64,10 +65,15 @@ class Run:
     tracer: trace.Tracer
     request: PipelineRequest
     emit: Emit
+    availability: Availability | None = None  # None: the planner is offered every type, unasked
 
     def left(self) -> float:
         """Seconds left of the request's deadline, for the next outbound call."""
         return self.request.left()
+
+    async def offered(self) -> list[pb.TaskTypeAvailability]:
+        """What this deployment can run in the request's mode, for the planner (empty: every type)."""
+        return await self.availability.get(self.request.mode) if self.availability else []
 
 
 @dataclass

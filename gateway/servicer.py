@@ -14,7 +14,7 @@ from hugginggpt.convert import artifact_to_pb
 from hugginggpt.errors import InvalidRequest
 from hugginggpt.logs import request_id_var
 from hugginggpt.rpc import remaining
-from hugginggpt.v1 import gateway_pb2, gateway_pb2_grpc, planner_pb2
+from hugginggpt.v1 import common_pb2, gateway_pb2, gateway_pb2_grpc, planner_pb2
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
@@ -36,7 +36,9 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.PlanTasksResponse:
         messages = await self._conversations.plan_messages(request)
         timeout = remaining(context, self._conversations.limits.request_timeout_seconds)
-        plan = await self._stages.plan(planner_pb2.PlanRequest(messages=messages), timeout)
+        availability = self._conversations.pipeline.availability
+        offered = await availability.get(common_pb2.INFERENCE_MODE_UNSPECIFIED) if availability else []
+        plan = await self._stages.plan(planner_pb2.PlanRequest(messages=messages, availability=offered), timeout)
         return gateway_pb2.PlanTasksResponse(plan=plan)
 
     async def RunTasks(  # noqa: N802

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 from opentelemetry import trace
 
+from gateway.availability import Availability
 from gateway.clients import StageClients
 from gateway.config import GatewayConfig
 from gateway.conversation import Conversations, TurnLimits
@@ -33,6 +34,8 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
     artifacts = open_artifact_store(root=config.artifact_dir, max_bytes=config.artifact_max_bytes)
     sessions = open_store(config.session_store)
     stages = StageClients(config)
+    availability = (Availability(stages.list_task_types, config.task_types_ttl_seconds)
+                    if config.offer_runnable_only else None)
     pipeline = Pipeline(
         stages,
         PipelineOptions(
@@ -40,6 +43,7 @@ def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> Ser
             LlmCallBudget(config.max_llm_calls),
         ),
         tracer or trace.get_tracer("gateway"),
+        availability,
     )
     conversations = Conversations(
         pipeline, sessions, artifacts, TurnLimits(config.request_timeout_seconds, config.history_messages,

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hugginggpt import untrusted
+from hugginggpt.domain import Declined
 from hugginggpt.prompts import PromptFiles
+from hugginggpt.tasktypes import declined_sentence
 from services.responder.outcomes import Result, TaskOutcome
 
 _EMPTY = {"token-classification": "no_entities", "object-detection": "no_objects"}
@@ -37,9 +39,11 @@ class Writer:
     def phrase(self, key: str, language: str) -> str:
         return str(self._book.get(language, self._book["en"])[key])
 
-    def write(self, outcomes: Sequence[TaskOutcome], language: str, text_limit: int = 600) -> Findings:
+    def write(self, outcomes: Sequence[TaskOutcome], language: str, text_limit: int = 600,
+              declined: Sequence[Declined] = ()) -> Findings:
+        """The findings; first, what was asked for that this deployment cannot run (`declined`), and why."""
         book = self._book.get(language, self._book["en"])
-        lines: list[str] = [book["intro"]]
+        lines: list[str] = [*(declined_sentence(d.task_type, d.reason) for d in declined), book["intro"]]
         injected: list[str] = []
         for o in outcomes:
             if o.state != "succeeded":

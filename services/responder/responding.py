@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hugginggpt import languages, untrusted
-from hugginggpt.domain import Plan, Turn
+from hugginggpt.domain import Declined, Plan, Turn
 from hugginggpt.errors import DeadlineExceeded, InvalidRequest, Unavailable
 from hugginggpt.llm import Usage
 from hugginggpt.prompts import PromptFiles
@@ -71,7 +71,8 @@ class Responder:
         self._writer = writer or Writer()
 
     async def respond(self, turns: Sequence[Turn], plan: Plan, outcomes: Sequence[TaskOutcome],
-                      timeout: float = 120.0) -> AsyncIterator[str | Done]:
+                      timeout: float = 120.0, declined: Sequence[Declined] = ()) -> AsyncIterator[str | Done]:
+        """The answer's pieces, then Done; `declined`: types asked for that cannot run here, said first."""
         if not turns or turns[-1].role != "user" or not turns[-1].content.strip():
             raise InvalidRequest("the conversation must end with a non-empty user message")
         usage = Usage()
@@ -82,11 +83,11 @@ class Responder:
             return
         full = complete_outcomes(plan, outcomes)
         language = languages.guess(turns[-1].content)
-        found = self._writer.write(full, language, _TEXT_LIMITS[1])
+        found = self._writer.write(full, language, _TEXT_LIMITS[1], declined)
         parts = [found.text()]
         yield parts[0]
         dropped: list[str] = []
-        async for sentence in self._reply(turns, full, found, language, usage, timeout, dropped):
+        async for sentence in self._reply(turns, full, found, language, usage, timeout, dropped, declined):
             piece = ("\n\n" if len(parts) == 1 else " ") + sentence
             parts.append(piece)
             yield piece
@@ -100,7 +101,8 @@ class Responder:
         yield Done(answer, usage, tuple(dropped))
 
     async def _reply(self, turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], found: Findings, language: str,
-                     usage: Usage, timeout: float, dropped: list[str]) -> AsyncIterator[str]:
+                     usage: Usage, timeout: float, dropped: list[str],
+                     declined: Sequence[Declined] = ()) -> AsyncIterator[str]:
         """The LLM's sentences that pass the check, each as soon as it is complete; nothing if the LLM fails
         (the findings already carry the facts, so the answer stands without it)."""
         evidence = evidence_of(turns, outcomes, found)
@@ -109,7 +111,7 @@ class Responder:
         budget = max(0.5, min(self.policy.reply_timeout_seconds, timeout - _DEADLINE_MARGIN_SECONDS))
         try:
             async with asyncio.timeout(budget):
-                async for piece in self._llm.stream(self.messages(turns, outcomes, language), usage,
+                async for piece in self._llm.stream(self.messages(turns, outcomes, language, declined), usage,
                                                     max_tokens=self.policy.max_answer_tokens, timeout=budget):
                     done, buffer = grounding.sentences(buffer + piece)
                     for sentence in done:
@@ -131,14 +133,15 @@ class Responder:
             logger.info("dropped a sentence of the answer: %r (%s)", sentence.strip()[:200], "; ".join(issues))
         return not issues
 
-    def messages(self, turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], language: str) -> list[dict[str, str]]:
+    def messages(self, turns: Sequence[Turn], outcomes: Sequence[TaskOutcome], language: str,
+                 declined: Sequence[Declined] = ()) -> list[dict[str, str]]:
         """The prompt, condensed step by step (shorter texts, then less history) until it fits the window."""
         budget = self.policy.context_window - self.policy.max_answer_tokens - 64
         request = turns[-1].content.strip()[:4000]
         history = [t for t in turns[:-1] if t.role in ("user", "assistant")][-6:]
         user = ""
         for limit in _TEXT_LIMITS:
-            facts = untrusted.fence(self._writer.write(outcomes, language, limit).text(), "the expert models")
+            facts = untrusted.fence(self._writer.write(outcomes, language, limit, declined).text(), "the expert models")
             for keep in range(len(history), -1, -1):
                 lines = [f"{t.role}: {t.content.strip()[:limit]}" for t in history[len(history) - keep:]]
                 user = self._user.render(

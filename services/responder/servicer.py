@@ -7,7 +7,14 @@ from collections.abc import AsyncIterator
 import grpc
 from google.protobuf import json_format
 
-from hugginggpt.convert import artifact_from_pb, plan_from_pb, task_state_from_pb, turn_from_pb, usage_to_pb
+from hugginggpt.convert import (
+    artifact_from_pb,
+    declined_from_pb,
+    plan_from_pb,
+    task_state_from_pb,
+    turn_from_pb,
+    usage_to_pb,
+)
 from hugginggpt.domain import FINAL_STATES
 from hugginggpt.rpc import remaining
 from hugginggpt.v1 import common_pb2, executor_pb2, responder_pb2, responder_pb2_grpc
@@ -45,7 +52,8 @@ class ResponderServicer(responder_pb2_grpc.ResponderServiceServicer):
         turns = [turn_from_pb(m) for m in request.messages]
         outcomes = [outcome_from_pb(e) for e in request.results]
         async for item in self._responder.respond(turns, plan_from_pb(request.plan), outcomes,
-                                                  timeout=remaining(context, 120.0)):
+                                                  timeout=remaining(context, 120.0),
+                                                  declined=[declined_from_pb(d) for d in request.declined]):
             if isinstance(item, Done):
                 done = responder_pb2.RespondDone(answer=item.answer, usage=usage_to_pb(item.usage))
                 yield responder_pb2.RespondResponse(done=done)

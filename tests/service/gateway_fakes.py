@@ -54,6 +54,9 @@ class Script:
     hold_selector: asyncio.Event | None = None  # the first selector call waits for it before it answers
     make_artifact: Callable[[pb.Task], pb.Artifact | None] = lambda t: None
     answer_parts: tuple[str, ...] = ("The ", "answer.")
+    task_types: list[pb.TaskTypeAvailability] = field(default_factory=list)  # what ListTaskTypes says
+    task_types_error: tuple[grpc.StatusCode, str] | None = None
+    declined: list[pb.DeclinedTask] = field(default_factory=list)  # the plan's declined types
 
 
 class Record:
@@ -61,7 +64,9 @@ class Record:
 
     def __init__(self) -> None:
         self.plan_requests: list[planner_pb2.StreamPlanRequest] = []
+        self.unary_plan_requests: list[planner_pb2.PlanRequest] = []
         self.select_requests: list[selector_pb2.SelectRequest] = []
+        self.task_type_requests: list[selector_pb2.ListTaskTypesRequest] = []
         self.execute_items: list[str] = []
         self.respond_requests: list[responder_pb2.RespondRequest] = []
         self.request_ids: dict[str, set[str]] = {}
@@ -81,10 +86,11 @@ class FakePlanner(planner_pb2_grpc.PlannerServiceServicer):
 
     def _plan(self) -> planner_pb2.PlanResponse:
         return planner_pb2.PlanResponse(plan=pb.Plan(tasks=self.s.tasks, direct_answer=self.s.direct_answer),
-                                        usage=usage(1))
+                                        usage=usage(1), declined=self.s.declined)
 
     async def Plan(self, request: Any, context: grpc.aio.ServicerContext) -> planner_pb2.PlanResponse:  # noqa: N802
         self.r.saw("planner", context)
+        self.r.unary_plan_requests.append(request)
         return self._plan()
 
     async def StreamPlan(self, request: Any, context: grpc.aio.ServicerContext  # noqa: N802
@@ -133,6 +139,14 @@ class FakeSelector(selector_pb2_grpc.SelectorServiceServicer):
         undecided = len(decisive) < len(request.tasks)
         return selector_pb2.SelectResponse(selections=[_choose(t, "llm") for t in request.tasks],
                                            usage=usage(1 if undecided else 0))
+
+
+    async def ListTaskTypes(self, request: Any, context: grpc.aio.ServicerContext  # noqa: N802
+                            ) -> selector_pb2.ListTaskTypesResponse:
+        self.r.task_type_requests.append(request)
+        if self.s.task_types_error:
+            await context.abort(*self.s.task_types_error)
+        return selector_pb2.ListTaskTypesResponse(task_types=self.s.task_types)
 
 
 class FakeExecutor(executor_pb2_grpc.ExecutorServiceServicer):

@@ -66,3 +66,20 @@ async def test_a_vector_sent_as_its_length_is_reported_as_that_many_numbers() ->
     finally:
         await channel.close()
         await server.stop(None)
+
+
+async def test_types_declined_by_the_planner_are_said_first_in_the_answer() -> None:
+    server, channel = await _stub(ScriptedLlm([["There is a cat."]]))
+    request = _request("Detect the objects in cat.png and generate an image of a dog.")
+    request.declined.append(common_pb2.DeclinedTask(
+        task_type="text-to-image", request_text="generate an image of a dog",
+        reason="only hosted models serve text-to-image, and hosted inference is not set up"))
+    try:
+        messages = [m async for m in responder_pb2_grpc.ResponderServiceStub(channel).Respond(request)]
+        assert messages[0].delta.startswith("I can't generate images in this deployment: only hosted models "
+                                            "serve text-to-image, and hosted inference is not set up.\n"
+                                            "What the models found:")
+        assert "cat.png (artifact://t/cat.png)" in messages[-1].done.answer  # the runnable part still ran
+    finally:
+        await channel.close()
+        await server.stop(None)

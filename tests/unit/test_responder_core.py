@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hugginggpt.domain import Artifact, Kind, Plan, Task, Turn
+from hugginggpt.domain import Artifact, Declined, Kind, Plan, Task, Turn
 from hugginggpt.errors import InvalidRequest, Unavailable
 from services.responder.outcomes import Result, TaskOutcome
 from services.responder.responding import Done, Responder, ResponderPolicy
@@ -163,3 +163,15 @@ async def test_a_stalling_llm_is_cut_so_the_answer_arrives_in_time() -> None:
     assert time.monotonic() - started < 3.0
     body = _body(done.answer)
     assert "Two cats and a dog." in body and "the language model could not be reached" in body
+
+
+async def test_the_llm_is_told_what_was_declined_so_its_reply_may_say_so() -> None:
+    llm = ScriptedLlm([["I can't generate images here."]])
+    declined = [Declined("text-to-image", "draw a dog", "only hosted models serve text-to-image")]
+    done = None
+    async for item in Responder(llm).respond([Turn("user", "Find the cats in boxes.png and draw a dog")], PLAN,
+                                             OUTCOMES, declined=declined):
+        done = item if isinstance(item, Done) else done
+    facts = llm.calls[0]["messages"][-1]["content"]
+    assert "I can't generate images in this deployment: only hosted models serve text-to-image." in facts
+    assert done is not None and _body(done.answer).endswith("I can't generate images here.")
