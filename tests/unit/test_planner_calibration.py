@@ -16,8 +16,17 @@ from hugginggpt.llm import Usage
 from hugginggpt.settings import SettingsError
 from hugginggpt.tasktypes import load_task_types
 from services.planner import calibration
-from services.planner.calibration import GuideCache, cache_key, gold_sets, load_set, overlap, settle, steer
-from services.planner.clients import build_planner
+from services.planner.calibration import (
+    GuideCache,
+    cache_key,
+    calibrate_in_background,
+    gold_sets,
+    load_set,
+    overlap,
+    settle,
+    steer,
+)
+from services.planner.clients import PlannerDeps, build_planner
 from services.planner.config import PlannerConfig
 from services.planner.demos import Demo, DemoBank
 from services.planner.planning import Planner
@@ -224,3 +233,28 @@ async def test_an_evaluation_keeps_an_explicit_guide_and_refuses_samples_that_ar
     with pytest.raises(InvalidRequest, match="cal-01"):
         await settle(auto, TYPES, [{"id": "x", "instruction": "  " + load_set()[0]["instruction"].upper()}])
     assert overlap(load_set(), [{"id": "cal-02", "instruction": "something else"}]) == ["cal-02"]
+
+
+async def test_the_service_calibrates_in_the_background_and_its_stop_hook_ends_that(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("services.planner.calibration.load_set", lambda: SAMPLES)
+    llm = DownLlm()
+    llm.settings = type("S", (), {"base_url": "http://a/v1", "model": "m"})()  # type: ignore[attr-defined]
+    config = replace(PlannerConfig.from_env({}), guide="auto", guide_cache=tmp_path / "g.json")
+    factory = Factory({"fixed": WRONG, "hint": HALF, "off": RIGHT})
+    deps = PlannerDeps(llm, factory("fixed"), factory)  # type: ignore[arg-type]
+    stop = calibrate_in_background(deps, config, OFFERED)
+    for _ in range(200):
+        if not deps.planner.fix_types:
+            break
+        await asyncio.sleep(0.01)
+    assert deps.planner.intents is None and not deps.planner.fix_types  # off, chosen and applied
+    await stop()
+
+    slow = Factory({"fixed": RIGHT, "hint": RIGHT, "off": RIGHT}, llm=SlowLlm)
+    deps = PlannerDeps(llm, slow("fixed"), slow)  # type: ignore[arg-type]
+    stop = calibrate_in_background(deps, replace(config, guide_cache=tmp_path / "h.json"), OFFERED)
+    await asyncio.sleep(0.05)
+    await stop()  # shutdown while calibrating: the planner stays under fixed, nothing cached
+    await asyncio.sleep(0.05)
+    assert deps.planner.fix_types and not (tmp_path / "h.json").exists()
