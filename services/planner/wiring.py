@@ -12,6 +12,7 @@ a fixed plan is valid by construction even from an endpoint that ignores schemas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,11 @@ from services.planner.intents import Proposal
 
 MEDIA = (Kind.IMAGE, Kind.AUDIO, Kind.VIDEO)
 TEXT_SLOTS = ("text", "context", "question", "text2")  # where an LLM may write texts (see planvalidation)
+#: Types whose text is a question about a file: the user's own question is kept when the LLM's text asks nothing.
+ASKED_OF_A_FILE = frozenset({"visual-question-answering", "document-question-answering"})
+_QUESTION_WORDS = re.compile(
+    r"^\W*(?:what|how|is|are|was|were|does|do|did|can|could|who|whom|whose|where|which|why|when|tell me|count)\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class Skeleton:
                 texts = [_ref(step.feeds[Kind.TEXT])] if Kind.TEXT in step.feeds else []
                 written_texts = [t for slot in TEXT_SLOTS for t in _strings(written.get(slot))]
                 free = [t for t in written_texts if t.strip() and parse_reference(t) is None]
+                if step.spec.name in ASKED_OF_A_FILE and free and _asks(step.clause) and not _asks(free[0]):
+                    free[0] = step.clause  # a small LLM writes the answer it guesses ("No ball."), not the question
                 texts += (free + [step.clause] * step.free_texts())[: step.free_texts()]
                 args["text"] = texts[0] if len(texts) == 1 else texts
             elif kind in step.feeds:
@@ -149,6 +157,11 @@ def _slots(step: Step) -> dict[str, Any]:
         else:
             slots[kind.value] = {"type": "string", "enum": list(step.files[kind])}
     return slots
+
+
+def _asks(text: str) -> bool:
+    """Whether a text is put as a question."""
+    return text.rstrip().endswith("?") or bool(_QUESTION_WORDS.match(text))
 
 
 def _ref(task_id: int) -> str:

@@ -221,3 +221,12 @@ async def test_a_missed_file_with_no_feedable_task_found_costs_no_llm_call() -> 
     outcome = await planner.plan([Turn("user", "Translate 'bonjour'. I also have clip.wav here.", (clip,))])
     assert [t.type for t in outcome.plan.tasks] == ["translation"]
     assert len(llm.calls) == 1  # the sentence naming clip.wav was not planned free-hand
+
+
+def test_a_question_about_a_file_keeps_the_users_question_when_the_llm_writes_an_answer() -> None:
+    asked = [Proposal("visual-question-answering", "Is there a ball in this picture?", 0.5)]
+    skeleton = wire(asked, TYPES, files(PHOTO))
+    guessed = skeleton.apply({"tasks": [{"args": {"image": "photo.jpg", "text": "No ball in this picture."}}]})
+    assert guessed["tasks"][0]["args"] == {"image": "photo.jpg", "text": "Is there a ball in this picture?"}
+    rephrased = skeleton.apply({"tasks": [{"args": {"image": "photo.jpg", "text": "Is a ball visible?"}}]})
+    assert rephrased["tasks"][0]["args"]["text"] == "Is a ball visible?"  # a question the LLM wrote stays
