@@ -6,6 +6,9 @@
 # where no registry is reachable (scripts/k8s_images.sh). Where CPU torch wheels come from, likewise.
 ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# The web UI's build stage: a Node.js image (scripts/k8s_images.sh makes one from Debian's nodejs where no
+# registry is reachable).
+ARG NODE_IMAGE=node:20.19.5-bookworm-slim
 
 FROM ${PYTHON_IMAGE} AS build
 ARG TORCH_INDEX_URL
@@ -48,7 +51,9 @@ ENTRYPOINT ["python", "-m", "gateway"]
 
 # The web UI's bundle, built from its locked npm packages and the contract's code generated from protos/
 # (the edge serves it; no CDN at run time).
-FROM node:20.19.5-bookworm-slim AS ui-build
+FROM ${NODE_IMAGE} AS ui-build
+# npm trusts the system's CA bundle too (a registry behind a TLS-inspecting proxy; harmless elsewhere).
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /src/edge/ui
 COPY edge/ui/package.json edge/ui/package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund

@@ -2,12 +2,12 @@
 # Builds the images the default overlay (k8s/overlays/cpu) names, with podman, one at a time, tagged with
 # the manifests' own names so the pods run them as written. Idempotent: podman's layer cache makes a
 # rebuild of unchanged sources take seconds. Prints one JSON line: seconds per image and sizes.
-#   scripts/k8s_images.sh [target ...]      (default: every image of overlays/cpu and overlays/cpu-s3 but the edge)
+#   scripts/k8s_images.sh [target ...]      (default: every image of overlays/cpu and overlays/cpu-s3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/podman_env.sh
 TAG=0.1.0
-SERVICE_TARGETS="gateway planner selector executor router replica responder llm"
+SERVICE_TARGETS="gateway planner selector executor router replica responder llm edge"
 targets=${*:-$SERVICE_TARGETS mediapipe-replica redis s3-standin}
 
 # Build steps reach PyPI through this machine's proxy (its CA) and its local wheel stores (pip.conf).
@@ -42,6 +42,15 @@ if [ "$(cat "$context.commit" 2>/dev/null)" != "$head" ]; then
   echo "$head" > "$context.commit"
 fi
 
+# The web UI's build stage needs a Node.js image; with no registry, one from the base and Debian's nodejs.
+NODE_IMAGE=${NODE_IMAGE:-localhost/node:18-bookworm}
+node_image() {
+  podman image exists "$NODE_IMAGE" && return
+  log "making $NODE_IMAGE from $BASE_IMAGE with Debian's nodejs and npm"
+  printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends nodejs npm \\\n && rm -rf /var/lib/apt/lists/*\n' \
+    "$BASE_IMAGE" | podman build --pull=never "${mounts[@]}" -t "$NODE_IMAGE" -f - "$context"
+}
+
 build() {  # target -> image name
   local target=$1
   case $target in
@@ -56,6 +65,10 @@ build() {  # target -> image name
       # without protected mode as the official image (the NetworkPolicy admits only the gateway).
       printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server redis-tools \\\n && rm -rf /var/lib/apt/lists/*\nUSER 999:999\nENTRYPOINT ["redis-server", "--protected-mode", "no"]\n' \
         "$BASE_IMAGE" | podman build --pull=never -t docker.io/library/redis:7.4.2-alpine -f - "$context" ;;
+    edge)
+      node_image
+      podman build "${build_args[@]}" --build-arg "NODE_IMAGE=$NODE_IMAGE" "${mounts[@]}" \
+        -f "$context/docker/services.Dockerfile" --target edge -t "ghcr.io/hugginggpt/hugginggpt-edge:$TAG" "$context" ;;
     *)
       podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/services.Dockerfile" --target "$target" \
         -t "ghcr.io/hugginggpt/hugginggpt-$target:$TAG" "$context" ;;

@@ -221,9 +221,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--overlay", default="k8s/overlays/cpu")
     parser.add_argument("--run-dir", type=Path, default=REPO / "build" / "k8s-run")
-    parser.add_argument("--skip", default="edge", help="workloads not to run, comma-separated")
+    parser.add_argument("--skip", default="", help="workloads not to run, comma-separated")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--keep", action="store_true", help="leave the pods running")
+    parser.add_argument("--asks", type=int, default=1, help="ask the demo this many times (the first is cold)")
     args = parser.parse_args()
     args.run_dir.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(render(args.overlay), secret_values(args.run_dir / "secrets.json"))
@@ -231,8 +232,14 @@ def main() -> int:
     try:
         times = up(cluster, set(filter(None, args.skip.split(","))), args.timeout)
         make_bucket(cluster)
-        status, seconds = ask(cluster)
-        print(json.dumps({"ready_seconds": times, "ask_status": status, "ask_seconds": seconds}))
+        status, asked = 0, []
+        for _ in range(max(1, args.asks)):
+            status, seconds = ask(cluster)
+            asked.append(seconds)
+            if status:
+                break
+        print(json.dumps({"overlay": args.overlay, "ready_seconds": times, "ask_status": status,
+                          "ask_seconds": asked}))
         return status
     finally:
         if not args.keep:
@@ -265,13 +272,20 @@ EXPECTED = (r"42\.50", r"quick brown fox")
 
 
 def ask(cluster: Cluster) -> tuple[int, float]:
-    """The demo request and its two files through the gateway pod, with the deployment's gateway token."""
+    """The demo through the gateway pod, with the deployment's gateway token."""
+    return ask_demo(f"{cluster.ips['gateway']}:50050", cluster.secrets["hugginggpt-secrets"]["gateway-auth-token"])
+
+
+def ask_demo(gateway: str, token: str | None = None) -> tuple[int, float]:
+    """The demo request and its two files through `hugginggpt ask`; (exit status, seconds). Fails (1) unless
+    the answer says the invoice's total and the recording's words."""
     request = ("What is the total on the invoice in invoice_text.png? Also transcribe speech_fox.wav and list "
                "the named entities in it.")
-    command = [sys.executable, "-m", "hugginggpt_cli", "ask", request, "--gateway", f"{cluster.ips['gateway']}:50050",
-               "--token", cluster.secrets["hugginggpt-secrets"]["gateway-auth-token"],
+    command = [sys.executable, "-m", "hugginggpt_cli", "ask", request, "--gateway", gateway,
                "--file", str(REPO / "examples/media/invoice_text.png"),
                "--file", str(REPO / "examples/media/speech_fox.wav"), "--out", str(REPO / "build/k8s-run/out")]
+    if token:
+        command += ["--token", token]
     started = time.monotonic()
     done = subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.PIPE, text=True)
     print(done.stdout, end="", flush=True)
