@@ -133,7 +133,7 @@ def test_what_no_offline_model_sees_is_refused_plainly(tmp_path: Path, monkeypat
     handle, llm, ctx = _handle(tmp_path, monkeypatch)
     result = _ok(_ask(handle, ctx, VQA, "What colour is his shirt?"))
     assert result.text.startswith("Cannot tell: no offline model sees colours")
-    assert "3 person (best 0.67)" in result.text and result.extra["route"] == "unseen" and llm.calls == []
+    assert "3 people (best 0.67)" in result.text and result.extra["route"] == "unseen" and llm.calls == []
     clouds = _ok(_ask(handle, ctx, VQA, "How many clouds are there?")).text
     assert "“clouds” is not one of them" in clouds
 
@@ -164,20 +164,27 @@ def test_an_llm_reply_that_obeys_the_image_invents_a_number_or_gives_up_is_not_u
     handle, _, ctx = _handle(tmp_path, monkeypatch, [reply], ocr=ocr)
     result = _ok(_ask(handle, ctx, VQA, "What is going on here?"))
     assert reply not in result.text and result.text.startswith("Cannot tell from what the offline models see.")
-    assert "The object detector found 3 person" in result.text and result.extra["route"] == "unseen"
+    assert "The object detector found 3 people" in result.text and result.extra["route"] == "unseen"
 
 
 def test_a_description_is_written_by_the_llm_from_the_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     handle, llm, ctx = _handle(tmp_path, monkeypatch, ["Three people and a soccer ball were detected."])
     result = _ok(_ask(handle, ctx, DESCRIBE))
     assert result.text.startswith("Three people and a soccer ball were detected. (described by the LLM from")
-    assert "3 person (best 0.67), 1 sports ball (best 0.40)" in llm.calls[0]["messages"][1]["content"]
+    assert "objects detected: 3 people, 1 sports ball\n" in llm.calls[0]["messages"][1]["content"]
+
+
+def test_a_description_that_leaves_out_a_detected_object_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    handle, _, ctx = _handle(tmp_path, monkeypatch, ["The image contains a soccer ball. The text read is none."])
+    result = _ok(_ask(handle, ctx, DESCRIBE))
+    assert result.text.startswith("The object detector found 3 people") and result.extra["route"] == "evidence"
 
 
 def test_without_the_llm_the_description_states_the_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     handle, _, ctx = _handle(tmp_path, monkeypatch, [Unavailable("down")])
     result = _ok(_ask(handle, ctx, DESCRIBE))
-    assert result.text.startswith("The object detector found 3 person (best 0.67), 1 sports ball (best 0.40); "
+    assert result.text.startswith("The object detector found 3 people (best 0.67), 1 sports ball (best 0.40); "
                                   "the image classifier's best guess is “soccer ball” (0.63); OCR read no text.")
     assert result.extra["route"] == "evidence"
 
@@ -223,7 +230,7 @@ def test_the_real_detector_classifier_and_ocr(tmp_path: Path) -> None:
         assert ball.text.startswith("Yes: the object detector found 1 sports ball") and ball.artifacts
         assert "ROAD CLOSED DETOUR VIA ELM STREET" in text.text and not text.artifacts
         # No LLM in this context: the description states the evidence.
-        assert "person" in described.text and "soccer ball" in described.text
+        assert "people" in described.text and "soccer ball" in described.text
         assert described.extra["route"] == "evidence"
     finally:
         handle.close()

@@ -33,7 +33,7 @@ from services.replica.backends.base import AsyncHandle, Backend, BackendContext,
 from services.replica.backends.media import image_input, text_input
 from services.replica.backends.tesseract import check_tesseract, read_text
 from services.replica.backends.tfjs_detector import SPECS
-from services.replica.backends.vision_questions import Kind, count_answer, presence_answer, read
+from services.replica.backends.vision_questions import Kind, count_answer, counted, named, presence_answer, read
 from services.replica.results import Detection, Label, Request, Result
 
 DETECTOR = "vladmandic/mb3-centernet-coco"
@@ -84,16 +84,18 @@ class Evidence:
         if not self.detections:
             return f"no objects of COCO's 80 classes at score {self.threshold:.2f} or above"
         best = self.best_scores
-        return ", ".join(f"{n} {label} (best {best[label]:.2f})" for label, n in self.counts.most_common())
+        return ", ".join(f"{n} {counted(label, n)} (best {best[label]:.2f})" for label, n in self.counts.most_common())
 
     def guesses(self) -> str:
         return ", ".join(f"{label.label} {label.score:.2f}" for label in self.labels) or "none"
 
     def for_llm(self) -> str:
         """The evidence as the LLM reads it, the OCR text defused and fenced as data."""
-        read_text_ = untrusted.fence(untrusted.defuse(self.text).text, "the image (OCR)") if self.text else "none"
-        return (f"- objects detected: {self.objects()}\n- image classifier's guesses: {self.guesses()}\n"
-                f"- text read by OCR: {read_text_}")
+        objects = ", ".join(f"{n} {counted(label, n)}" for label, n in self.counts.most_common()) or "none"
+        written = untrusted.fence(untrusted.defuse(self.text).text, "the image (OCR)") if self.text else (
+            "no text in the image")
+        return (f"- objects detected: {objects}\n- image classifier's guesses (probability): {self.guesses()}\n"
+                f"- text read by OCR: {written}")
 
     def sentence(self) -> str:
         """The evidence in plain words, for the user."""
@@ -168,8 +170,9 @@ class VisionEvidenceHandle(AsyncHandle):
         return reply, "llm"
 
     async def _describe(self, evidence: Evidence, request: Request, usage: Usage) -> tuple[str, str]:
+        """The LLM's description if it names every class detected, else the evidence stated plainly."""
         reply = await self._ask("image-to-text", evidence, request, usage)
-        if not reply or _CANNOT.match(reply):
+        if not reply or _CANNOT.match(reply) or not all(named(label, reply) for label in evidence.counts):
             return evidence.sentence(), "evidence"
         return reply, "llm-describe"
 

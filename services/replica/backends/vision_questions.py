@@ -146,7 +146,7 @@ def count_answer(question: Question, counts: Mapping[str, int], scores: Mapping[
     for label in question.classes:
         n = counts.get(label, 0)
         best = f" (best score {scores[label]:.2f})" if n else ""
-        parts.append(f"{n} {_name(label, n)}{best}")
+        parts.append(f"{n} {counted(label, n)}{best}")
     text = f"{'; '.join(parts)}: the object detector's count at score {threshold:.2f} or above."
     return text + _unchecked(question)
 
@@ -157,19 +157,25 @@ def presence_answer(question: Question, counts: Mapping[str, int], scores: Mappi
     first, *others = question.classes
     n = counts.get(first, 0)
     if n:
-        text = f"Yes: the object detector found {n} {_name(first, n)} (best score {scores[first]:.2f})."
+        text = f"Yes: the object detector found {n} {counted(first, n)} (best score {scores[first]:.2f})."
     else:
         text = f"No: the object detector found no {first} at score {threshold:.2f} or above."
     for label in others:
         m = counts.get(label, 0)
-        text += f" It found {m} {_name(label, m)}." if m else f" It found no {label}."
+        text += f" It found {m} {counted(label, m)}." if m else f" It found no {label}."
     if others and _RELATION.search(question.text):
         text += " Where they are relative to each other is not checked."
     return text + _unchecked(question)
 
 
-def _name(label: str, n: int) -> str:
+def counted(label: str, n: int) -> str:
+    """The class name for n of it: "person", "people"."""
     return label if n == 1 else _plural(label)
+
+
+def named(label: str, text: str) -> bool:
+    """Whether a text names a COCO class (by its name, plural or a synonym)."""
+    return label in mentions(text)
 
 
 def _unchecked(question: Question) -> str:
