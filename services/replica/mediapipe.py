@@ -20,9 +20,15 @@ def use_protobuf4_code() -> None:
     hugginggpt.__path__.insert(0, str(gen / "hugginggpt"))
 
 
-def mediapipe_env() -> dict[str, str]:
-    """The replica settings, with this replica's own listen address, id, metrics port and preload list."""
-    env = dict(os.environ)
+def mediapipe_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The replica settings, with this replica's own listen address, id, metrics port and preload list.
+
+    On the local stack both replicas share one environment, so this one's settings come prefixed
+    (HUGGINGGPT_MEDIAPIPE_REPLICA_*) and replace the other's. In its own pod (no prefixed setting) the
+    environment is this replica's alone and is used as it is."""
+    env = dict(os.environ if environ is None else environ)
+    if not any(key.startswith(PREFIX) for key in env):
+        return env
     env["HUGGINGGPT_REPLICA_LISTEN"] = env.get(f"{PREFIX}LISTEN", "127.0.0.1:50057")
     for key in ("ID", "ADVERTISE_ADDRESS", "METRICS_PORT", "PRELOAD"):
         env.pop(f"HUGGINGGPT_REPLICA_{key}", None)
