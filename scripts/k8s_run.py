@@ -179,7 +179,8 @@ def ready(cluster: Cluster, workload: Obj) -> bool:
         if "exec" in probe:
             return subprocess.run(["podman", "exec", f"k8s-{name}", *probe["exec"]["command"]],
                                   capture_output=True, check=False).returncode == 0
-        socket.create_connection((ip, probe["tcpSocket"]["port"]), timeout=3).close()
+        port = named.get(probe["tcpSocket"]["port"], probe["tcpSocket"]["port"])
+        socket.create_connection((ip, int(port)), timeout=3).close()
         return True
     except (grpc.RpcError, OSError):
         return False

@@ -77,3 +77,22 @@ def test_the_s3_overlay_gets_its_endpoint_and_keys_from_the_rendered_config_and_
     assert env["AWS_ACCESS_KEY_ID"] == "standin"  # the overlay's Secret hugginggpt-s3, decoded
     s3 = k8s_run.run_args(cluster, by_name(rendered["overlays/cpu-s3"], "Deployment")["s3"])
     assert "--network-alias=s3.hugginggpt.svc.cluster.local" in s3
+
+
+def test_a_tcp_probe_on_a_named_port_checks_that_ports_number(rendered: dict[str, list[Obj]]) -> None:
+    """The S3 stand-in's readiness probe names its port ("s3"); the runner looks the number up (it once tried
+    to connect to the name and waited until its deadline)."""
+    import copy
+    import socket
+
+    k8s_run = _runner()
+    cluster = k8s_run.Cluster(rendered["overlays/cpu-s3"], SECRET)
+    workload = copy.deepcopy(by_name(rendered["overlays/cpu-s3"], "Deployment")["s3"])  # shared by other tests
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        container = workload["spec"]["template"]["spec"]["containers"][0]
+        container["ports"][0]["containerPort"] = listener.getsockname()[1]
+        cluster.ips["s3"] = "127.0.0.1"
+        assert k8s_run.ready(cluster, workload)
+    assert not k8s_run.ready(cluster, workload)  # closed: not ready
