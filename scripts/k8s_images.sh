@@ -88,4 +88,17 @@ for target in $targets; do
   report+="\"$target\": {\"seconds\": $seconds, \"bytes\": $size}, "
 done
 report=${report%, }
+
+# Keep the disk bounded: each new commit adds a ~3 GB runtime layer, and CI once died on a full disk. The build
+# stages are tagged (so their dependency layers stay as cache), then every image no tag needs is removed.
+if [ -z "${*:-}" ]; then
+  podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/services.Dockerfile" --target build \
+    -t localhost/hugginggpt-cache:build "$context" > "$K8S_RUN_DIR/build-cache.log" 2>&1 || true
+  podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/services.Dockerfile" --target llm-build \
+    -t localhost/hugginggpt-cache:llm-build "$context" >> "$K8S_RUN_DIR/build-cache.log" 2>&1 || true
+  podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/mediapipe-replica.Dockerfile" --target build \
+    -t localhost/hugginggpt-cache:mediapipe-build "$context" >> "$K8S_RUN_DIR/build-cache.log" 2>&1 || true
+  freed=$(podman image prune -f 2>/dev/null | wc -l)
+  log "removed $freed images no tag needs; $(df -h --output=avail / | tail -1 | tr -d ' ') free"
+fi
 echo "$report}"
