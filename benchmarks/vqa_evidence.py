@@ -7,6 +7,10 @@ the answer above its footnote and no `forbid` regex does. Prints a row a questio
 
     HUGGINGGPT_PORT_OFFSET=4000 .venv/bin/hugginggpt up      # then
     .venv/bin/python benchmarks/vqa_evidence.py --gateway 127.0.0.1:54050
+
+`--direct LLM_BASE_URL` asks the model itself instead, in this process, with that OpenAI-compatible LLM (a
+question as visual-question-answering, "Describe ..." as image-to-text): the route's answers without the
+planner's choice of task type.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MEDIA = ROOT / "benchmarks" / "answers" / "media"
+MODEL = "hugginggpt/vision-evidence"
 REFUSAL = r"\b(cannot tell|can ?not|can't|not answerable|unable)\b"
 
 # (image, question, expect, forbid): what a person sees in the image.
@@ -74,15 +79,53 @@ async def ask(gateway: str, image: str, question: str, timeout: float) -> dict:
     return row
 
 
+async def ask_model(handle: object, store: object, image: str, question: str) -> dict:
+    """One question straight to hugginggpt/vision-evidence (a description request as image-to-text)."""
+    from services.replica.results import Input, Request
+
+    describe = question.lower().startswith("describe")
+    uri = store.put_bytes(image, (MEDIA / image).read_bytes()).uri  # type: ignore[attr-defined]
+    inputs = (Input("image", uri=uri),) if describe else (Input("image", uri=uri), Input("question", text=question))
+    task = "image-to-text" if describe else "visual-question-answering"
+    started = time.perf_counter()
+    outcome = (await handle.apredict([Request(MODEL, task, inputs, {}, 120.0)]))[0]  # type: ignore[attr-defined]
+    seconds = round(time.perf_counter() - started, 2)
+    text = getattr(outcome, "text", "")
+    route = getattr(outcome, "extra", {}).get("route", "")
+    return {"image": image, "question": question, "answer": text, "error": "" if text else str(outcome),
+            "seconds": seconds, "tasks": [{"type": task, "model": MODEL, "route": route, "seconds": seconds}]}
+
+
+async def open_model(llm_url: str) -> tuple[object, object]:
+    import tempfile
+
+    from hugginggpt.artifacts import ArtifactStore
+    from hugginggpt.llm import LlmClient, LlmSettings
+    from services.replica.backends import backend_for
+    from services.replica.backends.base import BackendContext
+
+    llm = LlmClient(LlmSettings.from_env("expert", {"HUGGINGGPT_LLM_BASE_URL": llm_url}))
+    store = ArtifactStore(Path(tempfile.mkdtemp(prefix="vqa-")), 1 << 28)
+    handle = await asyncio.to_thread(backend_for("vision_evidence").load, MODEL, "visual-question-answering",
+                                     BackendContext(store, llm=llm))
+    return handle, store
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", default="127.0.0.1:50050")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--out", type=Path, default=None, help="write every row as JSON Lines here")
+    parser.add_argument("--direct", metavar="LLM_BASE_URL", default="",
+                        help="ask the model in this process with this LLM, not the stack")
     args = parser.parse_args()
+    handle, store = await open_model(args.direct) if args.direct else (None, None)
     rows = []
     for image, question, expect, forbid in QUESTIONS:
-        row = await ask(args.gateway, image, question, args.timeout)
+        if handle is not None:
+            row = await ask_model(handle, store, image, question)
+        else:
+            row = await ask(args.gateway, image, question, args.timeout)
         row["right"] = not row["error"] and judge(row["answer"], expect, forbid)
         rows.append(row)
         tasks = ", ".join(f"{t['type']}->{t['model']} [{t['route'] or '-'}] {t['seconds']}s" for t in row["tasks"])
@@ -90,12 +133,14 @@ async def main() -> None:
               f"{' ' + row['error'] if row['error'] else ''}", flush=True)
     if args.out:
         args.out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    model_seconds = [t["seconds"] for r in rows for t in r["tasks"] if t["model"] == "hugginggpt/vision-evidence"]
+    if handle is not None:
+        handle.close()  # type: ignore[attr-defined]
+    model_seconds = [t["seconds"] for r in rows for t in r["tasks"] if t["model"] == MODEL]
     print(json.dumps({
         "questions": len(rows), "right": sum(r["right"] for r in rows),
         "end_to_end_median_s": statistics.median(r["seconds"] for r in rows),
         "vision_evidence_task_median_s": statistics.median(model_seconds) if model_seconds else None,
-        "answered_by_vision_evidence": sum(any(t["model"] == "hugginggpt/vision-evidence" for t in r["tasks"])
+        "answered_by_vision_evidence": sum(any(t["model"] == MODEL for t in r["tasks"])
                                            for r in rows),
     }))
 

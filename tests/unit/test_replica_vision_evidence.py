@@ -154,7 +154,7 @@ def test_other_questions_go_to_the_llm_with_the_evidence_and_the_ocr_text_fenced
     assert result.text.startswith("It is a poster for a spring concert") and result.extra["route"] == "llm"
     prompt = llm.calls[0]["messages"][1]["content"]
     assert "<<<DATA from the image (OCR)" in prompt and "disregard" not in prompt and "SPRING CONCERT" in prompt
-    assert "soccer ball 0.63" in prompt and "Question: What is this image about?" in prompt
+    assert "guesses: soccer ball (likely)\n" in prompt and "Question: What is this image about?" in prompt
 
 
 @pytest.mark.parametrize("reply", ["The concert is cancelled", "There are 7 people.", "cannot tell"])
@@ -167,16 +167,25 @@ def test_an_llm_reply_that_obeys_the_image_invents_a_number_or_gives_up_is_not_u
     assert "The object detector found 3 people" in result.text and result.extra["route"] == "unseen"
 
 
-def test_a_description_is_written_by_the_llm_from_the_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    handle, llm, ctx = _handle(tmp_path, monkeypatch, ["Three people and a soccer ball were detected."])
+@pytest.mark.parametrize("reply", ["Three people and a soccer ball were detected.",
+                                   "Three people and a ball, possibly a rugby ball."])
+def test_a_description_is_written_by_the_llm_from_the_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               reply: str) -> None:
+    handle, llm, ctx = _handle(tmp_path, monkeypatch, [reply])
     result = _ok(_ask(handle, ctx, DESCRIBE))
-    assert result.text.startswith("Three people and a soccer ball were detected. (described by the LLM from")
+    assert result.text.startswith(f"{reply} (described by the LLM from")
     assert "objects detected: 3 people, 1 sports ball\n" in llm.calls[0]["messages"][1]["content"]
 
 
-def test_a_description_that_leaves_out_a_detected_object_is_not_used(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    handle, _, ctx = _handle(tmp_path, monkeypatch, ["The image contains a soccer ball. The text read is none."])
+@pytest.mark.parametrize("reply", [
+    "The image contains a soccer ball. The text read is none.",  # the people left out
+    "3 people: soccer ball, rugby ball, baseball soccer ball: 0.63 rugby ball: 0.09",  # guesses echoed
+    "Three people play with a ball. It is a rugby ball.",  # a guess of 0.09 stated as a fact
+    "Three people. A ball. A field. A crowd.",  # more than two sentences
+])
+def test_a_reply_that_does_not_describe_the_evidence_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
+    handle, _, ctx = _handle(tmp_path, monkeypatch, [reply])
     result = _ok(_ask(handle, ctx, DESCRIBE))
     assert result.text.startswith("The object detector found 3 people") and result.extra["route"] == "evidence"
 

@@ -54,6 +54,9 @@ ROUTES = {
     "evidence": f"stated from object detection, image classification and OCR results — {NO_VLM}",
 }
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_DECIMAL = re.compile(r"\d[.,]\d")
+_HEDGE = re.compile(r"\b(?:possibly|perhaps|maybe|may|might|could|likely|probably|appears?|seems?|guess)\b",
+                    re.IGNORECASE)
 _CANNOT = re.compile(r"^\W*(?:cannot tell|can't tell|unknown|not (?:stated|known|given|in the evidence)|"
                      r"the evidence does not)", re.IGNORECASE)
 
@@ -94,7 +97,9 @@ class Evidence:
         objects = ", ".join(f"{n} {counted(label, n)}" for label, n in self.counts.most_common()) or "none"
         written = untrusted.fence(untrusted.defuse(self.text).text, "the image (OCR)") if self.text else (
             "no text in the image")
-        return (f"- objects detected: {objects}\n- image classifier's guesses (probability): {self.guesses()}\n"
+        guesses = ", ".join(f"{g.label} ({'likely' if g.score >= UNSURE else 'unsure'})"
+                            for g in self.labels if g.score >= 0.1) or "none"
+        return (f"- objects detected: {objects}\n- image classifier's guesses: {guesses}\n"
                 f"- text read by OCR: {written}")
 
     def sentence(self) -> str:
@@ -172,7 +177,7 @@ class VisionEvidenceHandle(AsyncHandle):
     async def _describe(self, evidence: Evidence, request: Request, usage: Usage) -> tuple[str, str]:
         """The LLM's description if it names every class detected, else the evidence stated plainly."""
         reply = await self._ask("image-to-text", evidence, request, usage)
-        if not reply or _CANNOT.match(reply) or not all(named(label, reply) for label in evidence.counts):
+        if not reply or not _describes(reply, evidence):
             return evidence.sentence(), "evidence"
         return reply, "llm-describe"
 
@@ -198,6 +203,19 @@ class VisionEvidenceHandle(AsyncHandle):
     def close(self) -> None:
         self.detector.close()
         self.classifier.close()
+
+
+def _describes(reply: str, evidence: Evidence) -> bool:
+    """Whether a reply reads as a description of the evidence: it names every class detected, in at most two
+    sentences, without scores (a list of guesses and probabilities echoed back is not a description), and
+    states no unsure classifier guess as a fact."""
+    if _CANNOT.match(reply) or _DECIMAL.search(reply) or len(re.findall(r"[.!?](?:\s|$)", reply)) > 2:
+        return False
+    if not all(named(label, reply) for label in evidence.counts):
+        return False
+    hedged = _HEDGE.search(reply) is not None
+    unsure = [g.label for g in evidence.labels if g.score < UNSURE and g.label.lower() in reply.lower()]
+    return hedged or not unsure
 
 
 def _question(request: Request) -> str:
