@@ -52,6 +52,8 @@ class EndpointCounter:
                 value = len(body["tokens"])
                 break
             except Exception as exc:  # noqa: BLE001 - any failure means: not this route
+                if self._routes[:1] != [(path, field)]:
+                    continue  # another count, at the same time, has already found this route unusable
                 logger.info("tokenize route %s%s unusable (%s)", self._root, path, exc)
                 self._routes.pop(0)
                 if not self._routes:

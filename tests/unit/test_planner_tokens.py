@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 from urllib.parse import urlparse
@@ -47,6 +48,20 @@ async def test_llama_servers_own_tokenize_route_is_found_after_the_other() -> No
     assert await counter.count("five six") == 2
     assert client.urls == ["http://127.0.0.1:8080/extras/tokenize", "http://127.0.0.1:8080/tokenize",
                            "http://127.0.0.1:8080/tokenize"]
+
+
+class SlowOpenAi(FakeOpenAi):
+    async def post(self, url: str, *, body: dict[str, Any], cast_to: type, options: dict[str, Any]) -> Any:
+        await asyncio.sleep(0.01)  # the counts asked for at once all wait on the first route together
+        return await super().post(url, body=body, cast_to=cast_to, options=options)
+
+
+async def test_counts_asked_for_at_once_drop_a_missing_route_once() -> None:
+    client = SlowOpenAi(routes=("/tokenize",))
+    counter = EndpointCounter(client, "http://127.0.0.1:8080/v1")
+    assert await asyncio.gather(*(counter.count(" ".join(["w"] * n)) for n in (1, 2, 3, 4))) == [1, 2, 3, 4]
+    assert await counter.count("five six") == 2
+    assert client.urls[-1] == "http://127.0.0.1:8080/tokenize"  # llama-server's route stays known
 
 
 def test_port_probe_sees_a_listener_and_an_empty_port() -> None:
