@@ -182,6 +182,7 @@ def test_a_description_is_written_by_the_llm_from_the_evidence(tmp_path: Path, m
     "3 people: soccer ball, rugby ball, baseball soccer ball: 0.63 rugby ball: 0.09",  # guesses echoed
     "Three people play with a ball. It is a rugby ball.",  # a guess of 0.09 stated as a fact
     "Three people. A ball. A field. A crowd.",  # more than two sentences
+    "3 people, 1 sports ball soccer ball (likely) no text in the image",  # the evidence echoed
 ])
 def test_a_reply_that_does_not_describe_the_evidence_is_not_used(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: str) -> None:

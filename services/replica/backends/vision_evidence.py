@@ -55,6 +55,7 @@ ROUTES = {
 }
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DECIMAL = re.compile(r"\d[.,]\d")
+_ECHO = re.compile(r"\((?:likely|unsure)\)", re.IGNORECASE)
 _HEDGE = re.compile(r"\b(?:possibly|perhaps|maybe|may|might|could|likely|probably|appears?|seems?|guess)\b",
                     re.IGNORECASE)
 _CANNOT = re.compile(r"^\W*(?:cannot tell|can't tell|unknown|not (?:stated|known|given|in the evidence)|"
@@ -207,9 +208,10 @@ class VisionEvidenceHandle(AsyncHandle):
 
 def _describes(reply: str, evidence: Evidence) -> bool:
     """Whether a reply reads as a description of the evidence: it names every class detected, in at most two
-    sentences, without scores (a list of guesses and probabilities echoed back is not a description), and
-    states no unsure classifier guess as a fact."""
-    if _CANNOT.match(reply) or _DECIMAL.search(reply) or len(re.findall(r"[.!?](?:\s|$)", reply)) > 2:
+    sentences, without scores or the evidence's own tags (a list of guesses echoed back is not a description),
+    and states no unsure classifier guess as a fact."""
+    if _CANNOT.match(reply) or _DECIMAL.search(reply) or _ECHO.search(reply) or \
+            len(re.findall(r"[.!?](?:\s|$)", reply)) > 2:
         return False
     if not all(named(label, reply) for label in evidence.counts):
         return False
