@@ -11,6 +11,7 @@ seconds, and the ratios pods / local.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -57,7 +58,8 @@ def local(asks: int, port_offset: int) -> dict[str, object]:
         ready = round(time.monotonic() - started, 1)
         seconds = []
         for _ in range(asks):
-            status, took = k8s_run.ask_demo(addresses["gateway"])
+            with contextlib.redirect_stdout(sys.stderr):  # the answers to stderr; the JSON alone last on stdout
+                status, took = k8s_run.ask_demo(addresses["gateway"])
             if status:
                 raise SystemExit(f"the local stack's answer failed (exit {status})")
             seconds.append(took)
