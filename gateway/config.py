@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.retention import Retention
@@ -24,6 +24,8 @@ class GatewayConfig:
     artifact_dir: Path = Path(".hugginggpt/artifacts")
     artifact_max_bytes: int = 50 * 1024 * 1024
     session_store: str = "sqlite:///.hugginggpt/sessions.db"
+    # Redis's password (HUGGINGGPT_SESSION_STORE_PASSWORD, from the Secret in Kubernetes); never printed.
+    session_store_password: str | None = field(default=None, repr=False)
     history_messages: int = 20
     request_timeout_seconds: float = 600.0
     task_timeout_seconds: float = 0.0
@@ -62,6 +64,7 @@ class GatewayConfig:
             artifact_dir=Path(env_str("HUGGINGGPT_ARTIFACT_DIR", str(cls.artifact_dir), env)),
             artifact_max_bytes=env_int("HUGGINGGPT_ARTIFACT_MAX_BYTES", cls.artifact_max_bytes, env),
             session_store=env_str("HUGGINGGPT_SESSION_STORE", cls.session_store, env),
+            session_store_password=env_str("HUGGINGGPT_SESSION_STORE_PASSWORD", "", env) or None,
             history_messages=env_int("HUGGINGGPT_GATEWAY_HISTORY_MESSAGES", cls.history_messages, env),
             request_timeout_seconds=env_float(
                 "HUGGINGGPT_GATEWAY_REQUEST_TIMEOUT_SECONDS", cls.request_timeout_seconds, env

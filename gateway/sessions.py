@@ -170,13 +170,45 @@ class SqliteSessionStore:
         return _uris([StoredMessage.from_json(body) for (body,) in rows])
 
 
+class _RedisCalls:
+    """The Redis client's commands, with its failures told as UNAVAILABLE a person can act on (not INTERNAL)."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        self._client, self._where = client, where
+
+    def __getattr__(self, name: str) -> Any:
+        command = getattr(self._client, name)
+        if name == "scan_iter":
+            return command  # an async generator; its errors surface in the command that follows it
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            import redis.exceptions
+
+            try:
+                return await command(*args, **kwargs)
+            except redis.exceptions.AuthenticationError as exc:
+                raise Unavailable(f"the session store at {self._where} refused the gateway's password ({exc}): "
+                                  "check HUGGINGGPT_SESSION_STORE_PASSWORD against the store's") from None
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                raise Unavailable(f"the session store at {self._where} cannot be reached ({exc}); try again "
+                                  "shortly") from None
+            except redis.exceptions.ResponseError as exc:
+                if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
+                    raise Unavailable(f"the session store at {self._where} needs a password the gateway does not "
+                                      "have: set HUGGINGGPT_SESSION_STORE_PASSWORD") from None
+                raise
+
+        return call
+
+
 class RedisSessionStore:
     """Sessions in Redis: a marker key and a list of JSON messages per session."""
 
-    def __init__(self, url: str, prefix: str = "hugginggpt:session:") -> None:
+    def __init__(self, url: str, prefix: str = "hugginggpt:session:", password: str | None = None) -> None:
         import redis.asyncio as redis
 
-        self._redis = redis.from_url(url)
+        where = url.split("@")[-1]  # never a password written into the URL
+        self._redis = _RedisCalls(redis.from_url(url, **({"password": password} if password else {})), where)
         self._prefix = prefix
 
     def _keys(self, session_id: str) -> tuple[str, str]:
@@ -270,15 +302,17 @@ class MemorySessionStore:
         return _uris([m for messages in self._sessions.values() for m in messages])
 
 
-def open_store(url: str) -> SessionStore:
-    """The store a URL names: sqlite:///relative.db, sqlite:////absolute.db, redis://host:port/db, memory://."""
+def open_store(url: str, password: str | None = None) -> SessionStore:
+    """The store a URL names: sqlite:///relative.db, sqlite:////absolute.db, redis://host:port/db, memory://.
+
+    `password`: Redis's (HUGGINGGPT_SESSION_STORE_PASSWORD, from a Secret), kept out of the URL and the config."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         if not path:
             raise SettingsError("HUGGINGGPT_SESSION_STORE sqlite URL needs a file path: sqlite:///sessions.db")
         return SqliteSessionStore(Path(path))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisSessionStore(url)
+        return RedisSessionStore(url, password=password)
     if url == "memory://":
         return MemorySessionStore()
     raise SettingsError(f"HUGGINGGPT_SESSION_STORE {url!r} is not sqlite:///PATH, redis://HOST:PORT/DB or memory://")

@@ -32,7 +32,7 @@ def server_credentials(config: GatewayConfig) -> grpc.ServerCredentials | None:
 def build_spec(config: GatewayConfig, tracer: trace.Tracer | None = None) -> ServerSpec:
     """Everything the gateway needs, created once; the spec's on_stop hooks close it all."""
     artifacts = open_artifact_store(root=config.artifact_dir, max_bytes=config.artifact_max_bytes)
-    sessions = open_store(config.session_store)
+    sessions = open_store(config.session_store, config.session_store_password)
     stages = StageClients(config)
     availability = (Availability(stages.list_task_types, config.task_types_ttl_seconds)
                     if config.offer_runnable_only else None)

@@ -55,11 +55,18 @@ def render(root: str) -> list[Obj]:
 
 def secret_values(secrets_file: Path) -> dict[str, str]:
     """hugginggpt-secrets, made once per run folder (kubectl create secret ... in a cluster)."""
-    if not secrets_file.is_file():
-        values = {"service-token": secrets.token_hex(32), "gateway-auth-token": secrets.token_hex(32)}
+    keys = ("service-token", "gateway-auth-token", "redis-password")
+    values = json.loads(secrets_file.read_text()) if secrets_file.is_file() else {}
+    if any(key not in values for key in keys):  # new, or from before a key was added
+        values = {key: values.get(key) or secrets.token_hex(32) for key in keys}
         secrets_file.write_text(json.dumps(values))
         secrets_file.chmod(0o600)
-    return dict(json.loads(secrets_file.read_text()))
+    return dict(values)
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """$(VAR) replaced by the container's VAR, as the kubelet does; an unknown one is left as written."""
+    return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m[1], m[0]), value)
 
 
 def _decoded(secret: Obj) -> dict[str, str]:
@@ -100,7 +107,7 @@ class Cluster:
         for item in container.get("env", []):
             value = self._value(name, item)
             if value is not None:
-                env[item["name"]] = re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m[1], m[0]), value)
+                env[item["name"]] = expand(value, env)
         env.update(OVERRIDES.get(name, {}))
         return env
 
@@ -142,7 +149,8 @@ def run_args(cluster: Cluster, workload: Obj) -> list[str]:
     args += volume_args(name, spec, container)
     if container.get("command"):
         args += ["--entrypoint", json.dumps(container["command"])]
-    return [*args, container["image"], *[str(a) for a in container.get("args", [])]]
+    env = cluster.env(workload, container)  # the kubelet expands $(VAR) in args from the container's env
+    return [*args, container["image"], *[expand(str(a), env) for a in container.get("args", [])]]
 
 
 def volume_args(name: str, spec: Obj, container: Obj) -> list[str]:

@@ -96,3 +96,11 @@ def test_a_tcp_probe_on_a_named_port_checks_that_ports_number(rendered: dict[str
         cluster.ips["s3"] = "127.0.0.1"
         assert k8s_run.ready(cluster, workload)
     assert not k8s_run.ready(cluster, workload)  # closed: not ready
+
+
+def test_args_get_the_containers_env_expanded_as_the_kubelet_does(rendered: dict[str, list[Obj]]) -> None:
+    k8s_run = _runner()
+    cluster = k8s_run.Cluster(rendered["overlays/cpu"], {**SECRET, "redis-password": "r" * 64})
+    args = k8s_run.run_args(cluster, by_name(rendered["overlays/cpu"], "Deployment")["redis"])
+    assert args[args.index("--requirepass") + 1] == "r" * 64
+    assert k8s_run.expand("$(UNKNOWN) stays", {}) == "$(UNKNOWN) stays"

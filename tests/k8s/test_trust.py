@@ -59,3 +59,22 @@ def test_every_pod_that_opens_an_artifact_store_can_write_its_folder(rendered: d
             read_only_root = container["securityContext"].get("readOnlyRootFilesystem", False)
             if name in users:
                 assert mounted or not read_only_root, f"{root}: {name} cannot create {folder}"
+
+
+def test_redis_requires_the_password_only_the_gateway_is_given(rendered: dict[str, list[Obj]]) -> None:
+    """The session store trusts nobody either: --requirepass from the Secret, which only Redis and the gateway
+    mount (the NetworkPolicy alone would leave every session open to any pod it is ever widened to)."""
+    for root, objects in rendered.items():
+        deployments = by_name(objects, "Deployment")
+        redis = pod_spec(deployments["redis"])["containers"][0]
+        args = redis["args"]
+        assert args[args.index("--requirepass") + 1] == "$(REDIS_PASSWORD)", root
+        for name in ("REDIS_PASSWORD", "REDISCLI_AUTH"):  # the server's, and redis-cli's for the probe
+            ref = _env(deployments["redis"])[name]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "hugginggpt-secrets", "key": "redis-password"}, f"{root}: {name}"
+        for name, deploy in deployments.items():
+            refs = {e["name"] for e in _env(deploy).values()
+                    if e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") == "redis-password"}
+            expected = {"gateway": {"HUGGINGGPT_SESSION_STORE_PASSWORD"},
+                        "redis": {"REDIS_PASSWORD", "REDISCLI_AUTH"}}.get(name, set())
+            assert refs == expected, f"{root}: {name} sees the Redis password as {refs}"

@@ -25,15 +25,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+REDIS_PASSWORD = "p" * 32
+
+
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
+    yield from _redis_server(tmp_path)
+
+
+@pytest.fixture
+def redis_with_password(tmp_path: Path) -> Iterator[str]:
+    """A redis-server that requires a password, as the Kubernetes base runs it (--requirepass from the Secret)."""
+    yield from _redis_server(tmp_path, "--requirepass", REDIS_PASSWORD)
+
+
+def _redis_server(tmp_path: Path, *extra: str) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (Debian package redis-server)")
     port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path), "--save", "",
-         "--appendonly", "no", "--protected-mode", "yes"],
+         "--appendonly", "no", "--protected-mode", "yes", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -89,6 +102,40 @@ async def test_redis_sessions_survive_a_restart(tmp_path: Path, redis_url: str) 
     stack = await Stack(tmp_path, session_store=redis_url).start()
     try:
         await two_turns_across_restart(stack, tmp_path)
+    finally:
+        await stack.stop()
+
+
+async def test_redis_with_a_password_keeps_sessions_when_the_gateway_has_it(
+        tmp_path: Path, redis_with_password: str) -> None:
+    stack = await Stack(tmp_path, session_store=redis_with_password, session_store_password=REDIS_PASSWORD).start()
+    try:
+        await two_turns_across_restart(stack, tmp_path)
+    finally:
+        await stack.stop()
+
+
+@pytest.mark.parametrize("password", [None, "wrong-password"])
+async def test_a_missing_or_wrong_redis_password_is_unavailable_with_what_to_set(
+        tmp_path: Path, redis_with_password: str, password: str | None) -> None:
+    details = await _refused_chat(
+        Stack(tmp_path, session_store=redis_with_password, session_store_password=password))
+    assert "HUGGINGGPT_SESSION_STORE_PASSWORD" in details and REDIS_PASSWORD not in details
+
+
+async def test_an_unreachable_redis_is_unavailable_not_internal(tmp_path: Path) -> None:
+    assert "cannot be reached" in await _refused_chat(Stack(tmp_path, session_store=f"redis://127.0.0.1:{free_port()}/0"))
+
+
+async def _refused_chat(unstarted: Stack) -> str:
+    """A chat through the stack, which must fail with UNAVAILABLE; its details."""
+    stack = await unstarted.start()
+    try:
+        async with GatewayClient(stack.address) as client:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                [e async for e in client.chat("hello")]
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+        return caught.value.details() or ""
     finally:
         await stack.stop()
 
