@@ -85,7 +85,24 @@ FROM runtime AS router
 EXPOSE 50054 9090
 ENTRYPOINT ["python", "-m", "services.router"]
 
+# The replica's Node.js models (TensorFlow.js with its wasm backend and the COCO CenterNet detector, checked by
+# sha256), installed by the same script as the local stack's (scripts/setup_node_models.sh).
+FROM ${NODE_IMAGE} AS node-models
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+WORKDIR /src
+COPY scripts/setup_node_models.sh ./scripts/
+COPY services/replica/backends/node ./services/replica/backends/node
+RUN HUGGINGGPT_NODE_MODELS_DIR=/opt/node-models bash scripts/setup_node_models.sh
+
+# The replica runs every offline model the local stack's does: Node.js for the COCO detector (and the vision
+# evidence model built on it) and Apertium's English-Spanish pair for translation.
 FROM runtime AS replica
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs apertium apertium-eng-spa \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=node-models /opt/node-models /opt/node-models
+ENV HUGGINGGPT_NODE_MODELS_DIR=/opt/node-models
+USER 10001:10001
 EXPOSE 50055 9090
 ENTRYPOINT ["python", "-m", "services.replica"]
 

@@ -65,13 +65,11 @@ build() {  # target -> image name
       # without protected mode as the official image (the NetworkPolicy admits only the gateway).
       printf 'FROM %s\nRUN apt-get update && apt-get install -y --no-install-recommends redis-server redis-tools \\\n && rm -rf /var/lib/apt/lists/*\nUSER 999:999\nENTRYPOINT ["redis-server", "--protected-mode", "no"]\n' \
         "$BASE_IMAGE" | podman build --pull=never -t docker.io/library/redis:7.4.2-alpine -f - "$context" ;;
-    edge)
+    *)  # the edge's UI and the replica's Node.js models are built on the Node.js image
       node_image
       podman build "${build_args[@]}" --build-arg "NODE_IMAGE=$NODE_IMAGE" "${mounts[@]}" \
-        -f "$context/docker/services.Dockerfile" --target edge -t "ghcr.io/hugginggpt/hugginggpt-edge:$TAG" "$context" ;;
-    *)
-      podman build "${build_args[@]}" "${mounts[@]}" -f "$context/docker/services.Dockerfile" --target "$target" \
-        -t "ghcr.io/hugginggpt/hugginggpt-$target:$TAG" "$context" ;;
+        -f "$context/docker/services.Dockerfile" --target "$target" -t "ghcr.io/hugginggpt/hugginggpt-$target:$TAG" \
+        "$context" ;;
   esac
 }
 
