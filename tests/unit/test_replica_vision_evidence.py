@@ -244,3 +244,14 @@ def test_the_real_detector_classifier_and_ocr(tmp_path: Path) -> None:
         assert described.extra["route"] == "evidence"
     finally:
         handle.close()
+
+
+@pytest.mark.parametrize(("question", "unchecked"), [
+    ("How many people are in messi5.jpg?", ""),  # the file says which image, it is nothing to check in it
+    ("Is there a cup in kitchen_2.PNG?", ""),
+    ("How many people wearing red hats are in crowd.jpeg?", "wearing red hats"),
+])
+def test_a_file_named_in_the_question_is_not_part_of_what_goes_unchecked(question: str, unchecked: str) -> None:
+    from services.replica.backends.vision_questions import read
+
+    assert read(question).unchecked == unchecked

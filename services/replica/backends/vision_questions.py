@@ -116,8 +116,12 @@ def mentions(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# A file the question names ("... in messi5.jpg?"): which image it is about, not something to check in it.
+_FILE_NAME = re.compile(r"\b(?:in|of|on|from)?\s*[\w.-]+\.(?:jpe?g|png|gif|bmp|webp|tiff?)\b", re.IGNORECASE)
+
+
 def _leftover(question: str) -> str:
-    rest = _MENTION.sub(" ", question.lower())
+    rest = _MENTION.sub(" ", _FILE_NAME.sub(" ", question.lower()))
     return " ".join(_FILLER.sub(" ", rest).split())
 
 
