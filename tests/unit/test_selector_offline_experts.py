@@ -57,6 +57,53 @@ async def test_a_request_about_faces_keeps_a_face_detector(selector: Selector) -
     assert await _chosen(selector, "Detect the faces in example.jpg", "object-detection") in FACES
 
 
+async def _decided(selector: Selector, request: str, task_type: str) -> tuple[str, str]:
+    task = Task(1, task_type, (), (Argument("image", resource_uri="example"),))
+    outcome = await selector.select(request, [task], InferenceMode.LOCAL, ranking_only=True)
+    chosen = outcome.selections[0].chosen
+    assert chosen is not None, outcome.selections[0].reason
+    return chosen.model_id, outcome.selections[0].reason
+
+
+@pytest.mark.parametrize("request_text", [
+    "How many balls are in the picture?",
+    "How many dogs are in this picture?",
+    "Count the apples in the image",
+    "How many birds can you see in this image?",
+    "Are there any dogs in this picture?",
+    "Count the bicycles parked outside in my photo",
+])
+async def test_counting_objects_ranks_the_coco_detector_past_the_margin(selector: Selector,
+                                                                         request_text: str) -> None:
+    """Decided by ranking alone (a lead of at least the selector's margin): the LLM is not asked, so it cannot
+    pick a face detector for balls (issue 14: "how many balls" went to MediaPipe faces at a 0.067 lead)."""
+    model, reason = await _decided(selector, request_text, "object-detection")
+    assert model == DETECTOR
+    assert reason.startswith("ranking decisive"), reason
+
+
+@pytest.mark.parametrize("request_text", [
+    "How many cars are parked in the street in this photo?",
+    "Is there a laptop on the desk?",
+    "Are there any bottles on the shelf in my photo?",
+    "How many cups are on the table in this photo?",
+    "How many soccer balls can you see?",
+])
+async def test_a_count_or_presence_question_about_objects_ranks_the_coco_detector_first(
+        selector: Selector, request_text: str) -> None:
+    assert await _chosen(selector, request_text, "object-detection") == DETECTOR
+
+
+@pytest.mark.parametrize("request_text", [
+    "How many faces can you find in the photo?",
+    "Count the faces in this image",
+    "Detect every face in this group photo",
+    "Find the people's faces in the photo and draw boxes on them",
+])
+async def test_counting_faces_still_ranks_a_face_detector_first(selector: Selector, request_text: str) -> None:
+    assert await _chosen(selector, request_text, "object-detection") in FACES
+
+
 @pytest.mark.parametrize(("request_text", "literal", "model"), [
     ("Translate this into Spanish", "The meeting starts at noon in the main hall.", "apertium/apertium-en-es"),
     ("Translate this Spanish text to English", "Me gusta mucho la comida de mi madre.", "apertium/apertium-es-en"),
