@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,19 +132,21 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     raw = parse_lenient(await llm.complete([{"role": "user", "content": prompt}], usage,
                                            schema=write_schema(len(sub.tools)), max_tokens=400))
     written = raw if isinstance(raw, dict) else {}
-    context = _sentence(str(written.get("context") or ""))
-    clauses = [_sentence(c) for c in written.get("clauses") or [] if isinstance(c, str) and c.strip()]
+    texts = [str(written.get("context") or ""), *(c for c in written.get("clauses") or [] if isinstance(c, str))]
+    context, *clauses = (_sentence(text) for text in with_files(texts, files))
+    clauses = [c for c in clauses if c]
     row: dict[str, Any] = {"context": context, "clauses": [{"text": c, "type": hf_task_id(t)}
                                                           for c, t in zip(clauses, sub.tools, strict=False)]}
     if context:
         row["clauses"].insert(0, {"text": context, "type": NONE})
     row["request"] = " ".join([context, *clauses]).strip()
     if len(clauses) != len(sub.tools) or any(len(c.split()) < MIN_WORDS for c in clauses):
-        return {**row, "kept": False, "reason": f"{len(clauses)} usable sentences for {len(sub.tools)} tools"}
-    if any(len(split_clauses(c)) != 1 for c in clauses):  # each label must sit on one clause as the finder cuts
-        return {**row, "kept": False, "reason": "a sentence reads as several clauses, or none"}
+        return {**row, "kept": False, "checked": False,
+                "reason": f"{len(clauses)} usable sentences for {len(sub.tools)} tools"}
     if any(f not in row["request"] for f in files):
-        return {**row, "kept": False, "reason": "a file the tools need is not named"}
+        return {**row, "kept": False, "checked": False, "reason": "a file the tools need is not named"}
+    if named := [c for c in clauses if names_a_tool(c, graph.nodes)]:
+        return {**row, "kept": False, "checked": False, "reason": f"names a tool: {named[0]!r}"}
     names = sorted(graph.nodes)
     catalog = "\n".join(f"- {n}: {graph.nodes[n]['desc'].split('. ')[0].rstrip('.')}." for n in names)
     numbered = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(clauses))
@@ -152,8 +155,28 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
         usage, schema=check_schema(names, len(clauses)), max_tokens=200))
     checked = answer.get("tools") if isinstance(answer, dict) else None
     if checked != list(sub.tools):
-        return {**row, "kept": False, "reason": f"checked back as {checked}"}
-    return {**row, "kept": True, "reason": ""}
+        return {**row, "kept": False, "checked": False, "reason": f"checked back as {checked}"}
+    # A request that checks back is a test request with a known plan (`checked`); it is training data for the
+    # type finder (`kept`) only when each sentence is one clause as the finder cuts, so that its label sits on it.
+    if any(len(split_clauses(c)) != 1 for c in clauses):
+        return {**row, "kept": False, "checked": True, "reason": "a sentence reads as several clauses, or none"}
+    return {**row, "kept": True, "checked": True, "reason": ""}
+
+
+_TOOL_WORDS = re.compile(r"\b(tool|model)s?\b", re.IGNORECASE)
+
+
+def names_a_tool(sentence: str, nodes: Mapping[str, Any]) -> bool:
+    """Whether a sentence names a tool ("use the Image Editing tool", "an image-to-text model"): people ask for
+    what they want done, so such a sentence would teach the finder tool names, not requests. One-word names
+    ("Summarization", "Translation") are everyday words and pass."""
+    lowered = _words(sentence)
+    return bool(_TOOL_WORDS.search(sentence)) or any(
+        " " in (name := _words(tool)) and f" {name} " in f" {lowered} " for tool in nodes)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower().replace("-", " ")).split())
 
 
 def as_demo(row: Mapping[str, Any], types: Mapping[str, TaskTypeSpec]) -> Demo | None:
@@ -185,6 +208,30 @@ def as_demo(row: Mapping[str, Any], types: Mapping[str, TaskTypeSpec]) -> Demo |
 def generated_demos(rows: Iterable[Mapping[str, Any]], types: Mapping[str, TaskTypeSpec]) -> list[Demo]:
     """The kept generated requests that make worked plans with the types on offer."""
     return [demo for row in rows if (demo := as_demo(row, types)) is not None]
+
+
+_FILE_NAME = re.compile(r"\b[\w-]+\.(jpg|jpeg|png|wav|mp3|flac|mp4|avi)\b", re.IGNORECASE)
+
+
+def with_files(texts: Sequence[str], files: Sequence[str]) -> list[str]:
+    """The texts with each file name the LLM made up replaced by a given file of the same kind that no text
+    names yet (a small model often writes "city.jpg" for "photo.png"), the same one everywhere; the rest stays."""
+    unused = [f for f in files if not any(f in text for text in texts)]
+    swapped: dict[str, str] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(0)
+        if name in files:
+            return name
+        if name not in swapped:
+            kind = kind_of(guess_media_type(name))
+            choice = next((f for f in unused if kind_of(guess_media_type(f)) == kind), None)
+            if choice is None:
+                return name
+            unused.remove(choice)
+            swapped[name] = choice
+        return swapped[name]
+    return [_FILE_NAME.sub(swap, text) for text in texts]
 
 
 def _sentence(text: str) -> str:

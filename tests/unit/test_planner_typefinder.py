@@ -17,8 +17,10 @@ from services.planner.generation import (
     done_ids,
     generate_one,
     generated_demos,
+    names_a_tool,
     sample_subgraph,
     user_files,
+    with_files,
 )
 from services.planner.intents import NONE, IntentBank
 from services.planner.typefinder import (
@@ -148,8 +150,29 @@ async def test_a_sentence_that_reads_as_two_clauses_is_not_kept(tmp_path: Path) 
     sub = next(s for i in range(100) if (s := sample_subgraph(g, random.Random(f"0-{i}"))).shape == "single"
                and s.tools[0] == "Summarization")
     written = json.dumps({"context": "I wrote a long report.", "clauses": ["Shorten the report and then read it."]})
-    row = await generate_one(ScriptedLlm([written]), g, sub, [])
+    row = await generate_one(ScriptedLlm([written, json.dumps({"tools": ["Summarization"]})]), g, sub, [])
     assert not row["kept"] and "several clauses" in row["reason"]
+    assert row["checked"]  # it checked back: a test request with a known plan, though not a labelled clause
+
+
+async def test_a_sentence_that_names_its_tool_is_dropped_before_the_check(tmp_path: Path) -> None:
+    g = graph(tmp_path)
+    sub = next(s for i in range(100) if (s := sample_subgraph(g, random.Random(f"0-{i}"))).shape == "single"
+               and s.tools[0] == "Summarization")
+    for clause in ("Please use the summarization tool on my notes.", "Run an image-to-text model on it.",
+                   "Give me Image to Text of my notes."):
+        row = await generate_one(ScriptedLlm([json.dumps({"context": "I wrote notes.", "clauses": [clause]})]),
+                                 g, sub, [])
+        assert not row["kept"] and not row["checked"] and "names a tool" in row["reason"]
+    assert not names_a_tool("Please shorten my notes for the meeting.", g.nodes)
+
+
+def test_file_names_the_llm_made_up_become_the_given_files_of_their_kind() -> None:
+    texts = ["I have city.jpg and talk.mp3.", "Look at city.jpg again, then at b.png and notes.pdf."]
+    assert with_files(texts, ["photo.png", "picture.jpg", "recording.mp3"]) == [
+        "I have photo.png and recording.mp3.", "Look at photo.png again, then at picture.jpg and notes.pdf."]
+    assert with_files(["I have photo.png and x.jpg."], ["photo.png"]) == ["I have photo.png and x.jpg."]
+    assert with_files(["A clip.mp4 here."], []) == ["A clip.mp4 here."]
 
 
 def test_a_finder_on_generated_requests_alone_says_where_they_come_from_when_there_are_none() -> None:
