@@ -26,6 +26,7 @@ from services.planner.demos import Demo
 from services.planner.embedded_llm import ensure_llm, wait_until_up
 from services.planner.folds import FittedChoice, FoldError, RetrievalScorer, make_folds, run_folds, summary_lines
 from services.planner.generation import generated_demos
+from services.planner.intents import IntentBank
 from services.planner.planning import Planner, PlanOutcome
 from services.planner.samples import load_samples, load_tools, sample_turn
 from services.planner.scoring import Scores, score_sample
@@ -93,8 +94,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "the headline is the pooled held-out score")
     parser.add_argument("--seed", type=int, default=0, help="how the samples are dealt into folds (by type)")
     parser.add_argument("--retrieval-only", action="store_true",
-                        help="with --folds: score the task types and data flow retrieval and wiring fix, without "
-                             "the LLM (minutes instead of an hour)")
+                        help="score the task types and data flow retrieval and wiring fix, without the LLM (minutes "
+                             "instead of an hour): with --folds as fitted per fold, else as the planner ships "
+                             "(prompts/fitted.json)")
     parser.add_argument("--finders", default="phrases,classifier",
                         help=f"with --folds: the type finders each fold chooses among ({', '.join(FINDERS)})")
     parser.add_argument("--fit-out", type=Path, default=None,
@@ -137,6 +139,24 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await deps.close()
     return {**scores.report(), **({"guide": asdict(chosen)} if chosen else {})}
+
+
+def evaluate_retrieval(args: argparse.Namespace) -> dict[str, Any]:
+    """`--retrieval-only` without folds: the types and data flow the shipped type finder (the written phrases at
+    prompts/fitted.json's threshold, floor and offsets) and wiring give each sample; no LLM."""
+    samples = stratified(load_samples(args.data), args.limit)
+    specs, names = load_tools(args.tools)
+    types = {s.name: s for s in specs}
+    bank = IntentBank.load(RecentEmbeddings(MiniLm(), size=EMBEDDINGS_KEPT), VerbLists.load().cuts)
+    choice = FittedChoice("phrases", bank.threshold, bank.floor, tuple(sorted(bank.offsets.items())))
+    scorer = RetrievalScorer({"phrases": bank}, types, names)
+    scores = Scores()
+    with args.predictions_out.open("w") as out:
+        for sample in samples:
+            tasks = scorer.tasks(choice, sample)
+            score_sample(scores, sample, tasks, "", 0.0)
+            out.write(json.dumps({"id": sample["id"], "tasks": tasks, "error": "", "latency_s": 0.0}) + "\n")
+    return {**scores.report(), "retrieval_only": asdict(choice)}
 
 
 async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
@@ -208,7 +228,7 @@ def main(argv: list[str]) -> int:
     if args.folds:
         return _main_folds(args)
     try:
-        report = asyncio.run(evaluate(args))
+        report = evaluate_retrieval(args) if args.retrieval_only else asyncio.run(evaluate(args))
     except HuggingGPTError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

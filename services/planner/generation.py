@@ -234,6 +234,22 @@ def with_files(texts: Sequence[str], files: Sequence[str]) -> list[str]:
     return [_FILE_NAME.sub(swap, text) for text in texts]
 
 
+def as_sample(row: Mapping[str, Any], graph: Graph) -> dict[str, Any] | None:
+    """A generated request that checked back as a TaskBench sample (its sampled tools and links are the gold
+    plan), for scoring the planner on requests nobody tuned it on; None for one that did not check back."""
+    if not row.get("checked") or any(names_a_tool(c["text"], graph.nodes) for c in row.get("clauses", ())):
+        return None
+    tools = list(row["tools"])
+    nodes = []
+    for tool in tools:
+        fed = [f"<node-{tools.index(s)}>" for s, t in row.get("links", ()) if t == tool]
+        kinds = [k for k in dict.fromkeys(graph.nodes[tool]["input-type"]) if k in FILES]
+        files = [f for f in row.get("files", ()) if kind_of(guess_media_type(f)).value in kinds][: max(0, len(kinds) - len(fed))]
+        nodes.append({"task": tool, "arguments": [*fed, *files]})
+    return {"id": f"gen-{row['id']}", "type": row["shape"], "n_tools": len(tools), "instruction": row["request"],
+            "task_nodes": nodes, "task_links": [{"source": s, "target": t} for s, t in row.get("links", ())]}
+
+
 def _sentence(text: str) -> str:
     """The text stripped, ending as a sentence does (so that joined sentences still read as separate clauses)."""
     text = text.strip()
@@ -294,7 +310,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=20, help="ids SEED-0 .. SEED-(LIMIT-1)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per LLM call")
     parser.add_argument("--concurrency", type=int, default=1, help="requests written at once (llama-server's slots)")
+    parser.add_argument("--export-samples", type=Path, default=None, metavar="PATH",
+                        help="write the rows of --out that checked back to PATH as TaskBench samples (for "
+                             "`hugginggpt eval plan --data PATH`) and exit; nothing is generated")
     return parser.parse_args(argv)
+
+
+def export_samples(rows_path: Path, graph: Graph, out: Path) -> int:
+    """Writes the rows that checked back as TaskBench samples; returns how many."""
+    rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
+    samples = [sample for row in rows if (sample := as_sample(row, graph)) is not None]
+    out.write_text("".join(json.dumps(sample, ensure_ascii=False) + "\n" for sample in samples))
+    return len(samples)
 
 
 def main(argv: list[str]) -> int:
@@ -302,6 +329,13 @@ def main(argv: list[str]) -> int:
     if not args.graph.is_file():
         print(f"error: {args.graph} is not a file", file=sys.stderr)
         return 2
+    if args.export_samples:
+        if not args.out.is_file():
+            print(f"error: {args.out} is not a file: generate requests into it first", file=sys.stderr)
+            return 2
+        count = export_samples(args.out, Graph.load(args.graph), args.export_samples)
+        print(f"{count} requests that checked back written to {args.export_samples} as TaskBench samples")
+        return 0
     try:
         return asyncio.run(run(args))
     except HuggingGPTError as exc:

@@ -153,3 +153,18 @@ def test_the_fit_on_all_samples_is_written_with_what_it_was_fitted_on(tmp_path: 
     written = write_fit(tmp_path / "fitted.json", fitted, args, 133)
     assert json.loads((tmp_path / "fitted.json").read_text()) == written
     assert written["offsets"] == {"translation": -0.04} and "133 samples" in written["fitted_on"]
+
+
+def test_retrieval_only_without_folds_scores_the_shipped_finder_and_writes_each_prediction(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("services.planner.evaluation.MiniLm", HashEmbedder)
+    data, tools, out = tmp_path / "d.jsonl", tmp_path / "t.json", tmp_path / "p.jsonl"
+    data.write_text("".join(json.dumps(s) + "\n" for s in SAMPLES[:3]))
+    tools.write_text(json.dumps({"nodes": [{"id": name, "desc": "", "input-type": ["text"], "output-type": ["text"]}
+                                           for name in NAMES.values()]}))
+    assert main(["--data", str(data), "--tools", str(tools), "--predictions-out", str(out), "--retrieval-only"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    fit = load_fit()
+    assert report["samples"] == 3 and report["retrieval_only"]["threshold"] == fit["threshold"]
+    assert dict(report["retrieval_only"]["offsets"]) == fit["offsets"]
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["s0", "s1", "s2"]

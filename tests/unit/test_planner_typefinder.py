@@ -15,6 +15,7 @@ from services.planner.generation import (
     Graph,
     as_demo,
     done_ids,
+    export_samples,
     generate_one,
     generated_demos,
     names_a_tool,
@@ -198,3 +199,24 @@ def test_a_kept_generated_request_becomes_a_worked_plan_fed_along_its_links() ->
     assert as_demo({**row, "files": []}, types) is None  # no image for the first tool
     assert as_demo({**row, "kept": False}, types) is None
     assert generated_demos([row, {**row, "kept": False}], types) == [demo]
+
+
+def test_requests_that_checked_back_are_exported_as_taskbench_samples(tmp_path: Path) -> None:
+    g = graph(tmp_path)
+    row = {"id": "2-5", "shape": "chain", "checked": True, "kept": False, "files": ["photo.png"],
+           "request": "I took photo.png. Tell me what it shows. Shorten that.",
+           "tools": ["Image-to-Text", "Summarization"], "links": [["Image-to-Text", "Summarization"]],
+           "clauses": [{"text": "I took photo.png.", "type": NONE},
+                       {"text": "Tell me what it shows.", "type": "image-to-text"},
+                       {"text": "Shorten that.", "type": "summarization"}]}
+    named = {**row, "id": "2-6", "clauses": [*row["clauses"][:2], {"text": "Use the image to text tool.",
+                                                                   "type": "summarization"}]}
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(r) + "\n" for r in (row, named, {**row, "id": "2-7", "checked": False})))
+    out = tmp_path / "samples.jsonl"
+    assert export_samples(rows, g, out) == 1  # the unchecked row and the one naming a tool are left out
+    (sample,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sample == {"id": "gen-2-5", "type": "chain", "n_tools": 2, "instruction": row["request"],
+                      "task_nodes": [{"task": "Image-to-Text", "arguments": ["photo.png"]},
+                                     {"task": "Summarization", "arguments": ["<node-0>"]}],
+                      "task_links": [{"source": "Image-to-Text", "target": "Summarization"}]}
