@@ -244,7 +244,8 @@ def as_sample(row: Mapping[str, Any], graph: Graph) -> dict[str, Any] | None:
     for tool in tools:
         fed = [f"<node-{tools.index(s)}>" for s, t in row.get("links", ()) if t == tool]
         kinds = [k for k in dict.fromkeys(graph.nodes[tool]["input-type"]) if k in FILES]
-        files = [f for f in row.get("files", ()) if kind_of(guess_media_type(f)).value in kinds][: max(0, len(kinds) - len(fed))]
+        files = [f for f in row.get("files", ()) if kind_of(guess_media_type(f)).value in kinds]
+        files = files[: max(0, len(kinds) - len(fed))]
         nodes.append({"task": tool, "arguments": [*fed, *files]})
     return {"id": f"gen-{row['id']}", "type": row["shape"], "n_tools": len(tools), "instruction": row["request"],
             "task_nodes": nodes, "task_links": [{"source": s, "target": t} for s, t in row.get("links", ())]}
