@@ -28,6 +28,7 @@ class LlmSettings:
     schema_dialect: str
     timeout_seconds: float
     context_window: int
+    temperature: float = 0.0  # greedy by default: plans and answers are reproducible; generating data samples
 
     @classmethod
     def from_env(cls, stage: str, env: Mapping[str, str] | None = None) -> LlmSettings:
@@ -153,7 +154,7 @@ class LlmClient:
             "model": self.settings.model,
             "messages": messages,
             "max_tokens": max_tokens,
-            "temperature": 0.0,
+            "temperature": self.settings.temperature,
             "stream": stream,
             **({"stream_options": {"include_usage": True}} if stream else {}),
             "timeout": timeout or self.settings.timeout_seconds,

@@ -21,7 +21,7 @@ import random
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,14 @@ SHAPES = (("single", 0.35), ("chain", 0.45), ("dag", 0.20))  # TaskBench HF's mi
 FILES = {"image": ("example.jpg", "photo.png", "picture.jpg"), "audio": ("example.wav", "recording.mp3"),
          "video": ("example.mp4", "clip.mp4")}
 OUT = Path(__file__).parent / "prompts" / "generated.jsonl"
+# What a request is about, drawn per id: a small model writing greedily returns to the same few scenes
+# ("a city skyline", "a magical forest") whatever the tools; the topic, not the wording, is given.
+TOPICS = ("my job", "a school assignment", "a holiday trip", "cooking at home", "a football match", "my health",
+          "online shopping", "a music band", "my pets", "a birthday party", "a news story", "a museum visit",
+          "a house move", "gardening", "a job interview", "a science class", "a small business", "a wedding",
+          "a podcast", "a car repair", "hiking", "a family photo album", "a customer complaint", "a recipe blog",
+          "learning a language", "a charity event", "a film review", "a lecture", "a real-estate listing",
+          "a lost-and-found notice")
 
 
 @dataclass(frozen=True)
@@ -124,10 +132,12 @@ def check_schema(names: Sequence[str], count: int) -> dict[str, Any]:
     return {"type": "object", "properties": {"tools": tools}, "required": ["tools"]}
 
 
-async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) -> dict[str, Any]:
-    """The request written for `sub` and whether it checks back (`kept`, with the `reason` when not)."""
+async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str], *, checker: Llm | None = None,
+                       topic: str = TOPICS[0]) -> dict[str, Any]:
+    """The request `llm` writes for `sub` (about `topic`) and whether it checks back with `checker` (default: the
+    same LLM): `kept`, with the `reason` when not."""
     usage = Usage()
-    prompt = PROMPTS.template("generate.txt").render(tools=describe(graph, sub), count=len(sub.tools),
+    prompt = PROMPTS.template("generate.txt").render(tools=describe(graph, sub), count=len(sub.tools), topic=topic,
                                                   files=", ".join(files) or "(none: I type any text myself)")
     raw = parse_lenient(await llm.complete([{"role": "user", "content": prompt}], usage,
                                            schema=write_schema(len(sub.tools)), max_tokens=400))
@@ -150,7 +160,7 @@ async def generate_one(llm: Llm, graph: Graph, sub: Subgraph, files: list[str]) 
     names = sorted(graph.nodes)
     catalog = "\n".join(f"- {n}: {graph.nodes[n]['desc'].split('. ')[0].rstrip('.')}." for n in names)
     numbered = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(clauses))
-    answer = parse_lenient(await llm.complete(
+    answer = parse_lenient(await (checker or llm).complete(
         [{"role": "user", "content": PROMPTS.template("generate_check.txt").render(catalog=catalog, clauses=numbered)}],
         usage, schema=check_schema(names, len(clauses)), max_tokens=200))
     checked = answer.get("tools") if isinstance(answer, dict) else None
@@ -267,7 +277,7 @@ async def run(args: argparse.Namespace) -> int:
     graph = Graph.load(args.graph)
     done = done_ids(args.out)
     settings = LlmSettings(args.base_url, args.model, "not-needed", "auto", args.timeout, 4096)
-    llm = LlmClient(settings)
+    llm, checker = LlmClient(replace(settings, temperature=args.temperature)), LlmClient(settings)
     kept = 0
     lock = asyncio.Lock()
     slots = asyncio.Semaphore(max(1, args.concurrency))
@@ -278,13 +288,15 @@ async def run(args: argparse.Namespace) -> int:
         rng = random.Random(sample_id)
         sub = sample_subgraph(graph, rng)
         files = user_files(graph, sub, rng)
+        topic = rng.choice(TOPICS)
         async with slots:
             try:
-                row = await generate_one(llm, graph, sub, files)
+                row = await generate_one(llm, graph, sub, files, checker=checker, topic=topic)
             except HuggingGPTError as exc:  # one request the LLM failed on is skipped, not the run
                 print(f"{sample_id} {sub.shape} skipped: {exc.message}", file=sys.stderr)
                 return
-        record = {"id": sample_id, "seed": args.seed, "model": args.model, "shape": sub.shape,
+        record = {"id": sample_id, "seed": args.seed, "model": args.model, "temperature": args.temperature,
+                  "topic": topic, "shape": sub.shape,
                   "tools": list(sub.tools), "links": [[sub.tools[s], sub.tools[t]] for s, t in sub.edges],
                   "files": files, **row}
         async with lock:  # rows are appended whole, one at a time, in the order they finish
@@ -297,6 +309,7 @@ async def run(args: argparse.Namespace) -> int:
         await asyncio.gather(*(one(i) for i in range(args.limit) if f"{args.seed}-{i}" not in done))
     finally:
         await llm.close()
+        await checker.close()
     print(f"kept {kept} new requests; {args.out} holds {len(done_ids(args.out))} rows")
     return 0
 
@@ -310,6 +323,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="ids are SEED-INDEX; each id's tools depend on it alone")
     parser.add_argument("--limit", type=int, default=20, help="ids SEED-0 .. SEED-(LIMIT-1)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per LLM call")
+    parser.add_argument("--temperature", type=float, default=0.8,
+                        help="sampling temperature of the writing call (the check-back is greedy)")
     parser.add_argument("--concurrency", type=int, default=1, help="requests written at once (llama-server's slots)")
     parser.add_argument("--export-samples", type=Path, default=None, metavar="PATH",
                         help="write the rows of --out that checked back to PATH as TaskBench samples (for "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -110,3 +111,17 @@ def test_the_embedded_llm_server_lets_queued_requests_wait() -> None:
     command = server_command(Path("m.gguf"), "m", "127.0.0.1", 8080, 8192, 2, "llama-cpp-python")
     assert command[command.index("--interrupt_requests") + 1] == "false"
     assert command[command.index("--cache") + 1] == "false"
+
+
+async def test_calls_are_greedy_unless_the_settings_ask_for_sampling() -> None:
+    fake = FakeLlm(lambda messages: "ok").start()
+    greedy = LlmSettings.from_env("test", env={"HUGGINGGPT_LLM_BASE_URL": fake.base_url})
+    clients = [LlmClient(greedy), LlmClient(replace(greedy, temperature=0.8))]
+    try:
+        for client in clients:
+            assert await client.complete([{"role": "user", "content": "hi"}], Usage()) == "ok"
+    finally:
+        for client in clients:
+            await client.close()
+        fake.stop()
+    assert [call["temperature"] for call in fake.calls] == [0.0, 0.8]

@@ -220,3 +220,15 @@ def test_requests_that_checked_back_are_exported_as_taskbench_samples(tmp_path: 
                       "task_nodes": [{"task": "Image-to-Text", "arguments": ["photo.png"]},
                                      {"task": "Summarization", "arguments": ["<node-0>"]}],
                       "task_links": [{"source": "Image-to-Text", "target": "Summarization"}]}
+
+
+async def test_the_writer_gets_the_topic_and_a_separate_checker_checks_back(tmp_path: Path) -> None:
+    g = graph(tmp_path)
+    sub = next(s for i in range(100) if (s := sample_subgraph(g, random.Random(f"0-{i}"))).shape == "single"
+               and s.tools[0] == "Summarization")
+    writer = ScriptedLlm([json.dumps({"context": "I wrote up the charity run.", "clauses": ["Shorten my notes."]})])
+    checker = ScriptedLlm([json.dumps({"tools": ["Summarization"]})])
+    row = await generate_one(writer, g, sub, [], checker=checker, topic="a charity event")
+    assert row["kept"]
+    assert "The request is about a charity event." in writer.calls[0]["messages"][0]["content"]
+    assert len(writer.calls) == 1 and len(checker.calls) == 1
