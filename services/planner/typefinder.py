@@ -29,7 +29,8 @@ GENERATED = "prompts/generated.jsonl"
 # clauses of the fold's training samples, labelled by aligning them with each sample's gold task types.
 FOLD_FITTED = "classifier-folds"
 FOLD_PHRASES = "phrases-folds"  # the written phrases plus the training samples' aligned clauses, as phrases
-FINDERS = ("phrases", "classifier", "classifier-generated", FOLD_FITTED, FOLD_PHRASES)
+GENERATED_PHRASES = "phrases-generated"  # the written phrases plus the generated clauses, as phrases
+FINDERS = ("phrases", "classifier", "classifier-generated", GENERATED_PHRASES, FOLD_FITTED, FOLD_PHRASES)
 SCALE = 20.0  # unit vectors times this: logits wide enough for confident probabilities at a modest weight penalty
 
 
@@ -91,6 +92,24 @@ def generated_examples(rows: Iterable[Mapping[str, Any]], types: Collection[str]
         if row.get("kept") and all(c.get("type", NONE) in types or c.get("type") == NONE for c in clauses):
             pairs.extend((c["text"], c.get("type", NONE)) for c in clauses)
     return pairs
+
+
+def with_generated(raw: Mapping[str, Any], generated: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The written bank with the kept generated clauses added as phrases of their types (context as "none")."""
+    pairs = generated_examples(generated, raw["types"])
+    if not pairs:
+        raise ValueError(f"a type finder with generated phrases needs some: services/planner/{GENERATED} "
+                         "holds none kept (python -m services.planner.generation writes them)")
+    return add_phrases(raw, pairs)
+
+
+def add_phrases(raw: Mapping[str, Any], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """A copy of the bank `raw` with each (text, label) added as a phrase of its type, or of context ("none")."""
+    types = {name: list(items) for name, items in raw["types"].items()}
+    context = list(raw["none"])
+    for text, label in pairs:
+        (context if label == NONE else types[label]).append(text)
+    return {**raw, "types": types, "none": context}
 
 
 def load_generated() -> list[dict[str, Any]]:
@@ -159,6 +178,10 @@ def build_finders(kinds: Sequence[str], embedder: Embedder, cuts: Cuts | None = 
     for kind in dict.fromkeys([*kinds, *(["phrases"] if aligned else [])]):  # fold finders align by phrases
         if kind in (FOLD_FITTED, FOLD_PHRASES):
             continue
+        if kind == GENERATED_PHRASES:
+            bank = with_generated(raw, generated)
+            finders[kind] = IntentBank(bank["types"], bank["none"], embedder, cuts=cuts, aliases=bank.get("aliases"))
+            continue
         scorer = None if kind == "phrases" else train_scorer(embedder, raw, generated, phrases=kind == "classifier")
         finders[kind] = IntentBank.load(embedder, cuts, scorer=scorer)
     return finders
@@ -182,13 +205,9 @@ def fold_scorer(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]], 
 
 def fold_phrases(retrieval: RetrievalScorer, training: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """FOLD_PHRASES's bank for one fold: the written phrases plus the training samples' aligned clauses."""
-    raw = load_phrases()
-    types = {name: list(items) for name, items in raw["types"].items()}
-    context = list(raw["none"])
-    for scored, gold in labelled_samples(retrieval, training):
-        for index, label in align(scored, gold):
-            (context if label == NONE else types[label]).append(scored.clauses[index])
-    return {**raw, "types": types, "none": context}
+    pairs = [(scored.clauses[index], label) for scored, gold in labelled_samples(retrieval, training)
+             for index, label in align(scored, gold)]
+    return add_phrases(load_phrases(), pairs)
 
 
 def fold_fitter(retrieval: RetrievalScorer, embedder: Embedder, cuts: Cuts | None, kinds: Sequence[str], *,

@@ -31,6 +31,7 @@ from services.planner.typefinder import (
     generated_examples,
     phrase_examples,
     train_scorer,
+    with_generated,
 )
 from tests.doubles.embedder import HashEmbedder
 from tests.doubles.llm import ScriptedLlm
@@ -232,3 +233,19 @@ async def test_the_writer_gets_the_topic_and_a_separate_checker_checks_back(tmp_
     assert row["kept"]
     assert "The request is about a charity event." in writer.calls[0]["messages"][0]["content"]
     assert len(writer.calls) == 1 and len(checker.calls) == 1
+
+
+def test_generated_clauses_join_the_written_phrases_of_their_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = {"kept": True, "clauses": [{"text": "I run a small bakery.", "type": NONE},
+                                     {"text": "Boil my notes down to three lines.", "type": "summarization"}]}
+    bank = with_generated(RAW, [row, {**row, "kept": False}])
+    assert bank["types"]["summarization"] == [*RAW["types"]["summarization"], "Boil my notes down to three lines."]
+    assert bank["none"] == [*RAW["none"], "I run a small bakery."]
+    assert RAW["types"]["summarization"][-1] == "give me a short summary of the text"  # the written bank is kept
+    monkeypatch.setattr("services.planner.typefinder.load_generated", lambda: [row])
+    finder = build_finders(["phrases-generated"], HashEmbedder())["phrases-generated"]
+    assert finder.scores_phrases
+    assert [p.type for p in finder.fitted(0.3, 0.2).propose("Boil my notes down to three lines.",
+                                                           {"summarization", "translation"})] == ["summarization"]
+    with pytest.raises(ValueError, match="holds none kept"):
+        with_generated(RAW, [])
