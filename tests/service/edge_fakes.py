@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -48,3 +49,12 @@ class EdgeServer:
         if self._task is not None:
             await self._task
         await self.link.close()
+
+
+async def until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    """Returns once `condition` holds; AssertionError after `seconds` (generous: CI machines are loaded)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the condition did not hold within {seconds} s")
+        await asyncio.sleep(0.02)

@@ -13,7 +13,7 @@ import grpc
 import httpx
 import openai
 import pytest
-from edge_fakes import EdgeServer
+from edge_fakes import EdgeServer, until
 from gateway_fakes import Stack, task
 from prometheus_client import REGISTRY
 
@@ -142,7 +142,7 @@ async def test_a_client_leaving_mid_stream_cancels_the_gateway_work(edge: EdgeSe
                 if '"task"' in line:  # a task started; the executor now hangs
                     break
     await asyncio.wait_for(stack.record.cancelled["executor"].wait(), 5)
-    await _until(lambda: edge.app.state.edge.slots.used == 0)
+    await until(lambda: edge.app.state.edge.slots.used == 0)
 
 
 async def test_a_client_leaving_a_plain_request_cancels_it(edge: EdgeServer, stack: Stack) -> None:
@@ -150,30 +150,22 @@ async def test_a_client_leaving_a_plain_request_cancels_it(edge: EdgeServer, sta
     with pytest.raises(httpx.ReadTimeout):
         await post(edge, body("go"), timeout=0.5)
     await asyncio.wait_for(stack.record.cancelled["planner"].wait(), 5)
-    await _until(lambda: edge.app.state.edge.slots.used == 0)
+    await until(lambda: edge.app.state.edge.slots.used == 0)
 
 
 async def test_one_stream_too_many_is_429_and_the_slots_come_back(edge: EdgeServer, stack: Stack) -> None:
     stack.script.hang_planner = True
     waiting = [asyncio.create_task(post(edge, body("go", stream=True))) for _ in range(2)]
-    await _until(lambda: edge.app.state.edge.slots.used == 2)
+    await until(lambda: edge.app.state.edge.slots.used == 2)
     async with openai.AsyncOpenAI(base_url=f"{edge.base_url}/v1", api_key="-", max_retries=0) as c:
         with pytest.raises(openai.RateLimitError, match="HUGGINGGPT_EDGE_MAX_STREAMS"):
             await c.chat.completions.create(model="hugginggpt", messages=[{"role": "user", "content": "one more"}])
     for t in waiting:
         t.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
-    await _until(lambda: edge.app.state.edge.slots.used == 0)
+    await until(lambda: edge.app.state.edge.slots.used == 0)
     stack.script.hang_planner = False
     assert (await post(edge, body("again"))).status_code == 200
-
-
-async def _until(condition: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the condition did not hold in time")
 
 
 async def test_a_hundred_tabs_at_once_get_64_streams_and_36_clear_429s(stack: Stack) -> None:
@@ -184,7 +176,7 @@ async def test_a_hundred_tabs_at_once_get_64_streams_and_36_clear_429s(stack: St
     try:
         async with httpx.AsyncClient(base_url=edge.base_url, timeout=30, limits=limits) as http:
             tabs = [asyncio.create_task(http.post(URL, json=body(f"tab {i}", stream=True))) for i in range(100)]
-            await _until(lambda: sum(t.done() for t in tabs) >= 36, seconds=20)
+            await until(lambda: sum(t.done() for t in tabs) >= 36, seconds=20)
             assert edge.app.state.edge.slots.used == 64
             gate.set()
             replies = await asyncio.gather(*tabs)
