@@ -150,13 +150,21 @@ def evaluate_retrieval(args: argparse.Namespace) -> dict[str, Any]:
     bank = IntentBank.load(RecentEmbeddings(MiniLm(), size=EMBEDDINGS_KEPT), VerbLists.load().cuts)
     choice = FittedChoice("phrases", bank.threshold, bank.floor, tuple(sorted(bank.offsets.items())))
     scorer = RetrievalScorer({"phrases": bank}, types, names)
-    scores = Scores()
-    with args.predictions_out.open("w") as out:
+    args.predictions_out.write_text("")
+    scores = retrieval_predictions(scorer, choice, samples, args.predictions_out)
+    return {**scores.report(), "retrieval_only": asdict(choice)}
+
+
+def retrieval_predictions(scorer: RetrievalScorer, choice: FittedChoice, samples: Sequence[dict[str, Any]],
+                          out_path: Path, into: Scores | None = None) -> Scores:
+    """Scores the samples as retrieval + wiring plan them with `choice`, appending each plan to `out_path`."""
+    scores = into if into is not None else Scores()
+    with out_path.open("a") as out:
         for sample in samples:
             tasks = scorer.tasks(choice, sample)
             score_sample(scores, sample, tasks, "", 0.0)
             out.write(json.dumps({"id": sample["id"], "tasks": tasks, "error": "", "latency_s": 0.0}) + "\n")
-    return {**scores.report(), "retrieval_only": asdict(choice)}
+    return scores
 
 
 async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
@@ -171,8 +179,7 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
     scorer = RetrievalScorer(build_finders(kinds, embedder, cuts), types, names)
     fit = fold_fitter(scorer, embedder, cuts, kinds, offsets=args.offsets, seed=args.seed)
     config = PlannerConfig.from_env()
-    if not args.retrieval_only:
-        args.predictions_out.write_text("")
+    args.predictions_out.write_text("")
     async with contextlib.nullcontext(config.llm) if args.retrieval_only else ensure_llm(config.llm) as llm:
         llm_settings = replace(llm, timeout_seconds=max(llm.timeout_seconds, args.timeout))
         chosen = None
@@ -181,7 +188,7 @@ async def evaluate_folds(args: argparse.Namespace) -> dict[str, Any]:
 
         async def plan_fold(index: int, choice: FittedChoice, held_out: Sequence[dict[str, Any]], into: Scores) -> None:
             if args.retrieval_only:
-                scorer.score(choice, held_out, into)
+                retrieval_predictions(scorer, choice, held_out, args.predictions_out, into)
                 return
             finder = scorer.finders[choice.finder].fitted(choice.threshold, choice.floor, dict(choice.offsets))
             deps = build_planner(replace(config, llm=llm_settings), types, embedder=embedder,

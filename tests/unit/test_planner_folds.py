@@ -168,3 +168,18 @@ def test_retrieval_only_without_folds_scores_the_shipped_finder_and_writes_each_
     assert report["samples"] == 3 and report["retrieval_only"]["threshold"] == fit["threshold"]
     assert dict(report["retrieval_only"]["offsets"]) == fit["offsets"]
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["s0", "s1", "s2"]
+
+
+def test_retrieval_only_folds_write_each_held_out_prediction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("services.planner.evaluation.MiniLm", HashEmbedder)
+    data, tools, out = tmp_path / "d.jsonl", tmp_path / "t.json", tmp_path / "p.jsonl"
+    data.write_text("".join(json.dumps(s) + "\n" for s in SAMPLES))
+    tools.write_text(json.dumps({"nodes": [{"id": name, "desc": "", "input-type": ["text"], "output-type": ["text"]}
+                                           for name in NAMES.values()]}))
+    out.write_text("left over from an earlier run\n")
+    assert main(["--data", str(data), "--tools", str(tools), "--predictions-out", str(out), "--folds", "3",
+                 "--retrieval-only", "--finders", "phrases", "--no-offsets"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["pooled"]["samples"] == len(SAMPLES)
+    assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == sorted(s["id"] for s in SAMPLES)
