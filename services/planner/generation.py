@@ -31,8 +31,9 @@ from hugginggpt.errors import HuggingGPTError
 from hugginggpt.llm import LlmClient, LlmSettings, Usage
 from hugginggpt.tasktypes import hf_task_id
 from services.planner.demos import Demo
-from services.planner.intents import MIN_WORDS, NONE, split_clauses
+from services.planner.intents import MIN_WORDS, NONE, split_clauses, words
 from services.planner.planning import Llm
+from services.planner.samples import FILE_NAME
 from services.planner.streaming import parse_lenient
 from services.planner.templates import PROMPTS
 
@@ -180,13 +181,9 @@ def names_a_tool(sentence: str, nodes: Mapping[str, Any]) -> bool:
     """Whether a sentence names a tool ("use the Image Editing tool", "an image-to-text model"): people ask for
     what they want done, so such a sentence would teach the finder tool names, not requests. One-word names
     ("Summarization", "Translation") are everyday words and pass."""
-    lowered = _words(sentence)
+    said = words(sentence)
     return bool(_TOOL_WORDS.search(sentence)) or any(
-        " " in (name := _words(tool)) and f" {name} " in f" {lowered} " for tool in nodes)
-
-
-def _words(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower().replace("-", " ")).split())
+        len((name := words(tool)).split()) > 1 and name in said for tool in nodes)
 
 
 def as_demo(row: Mapping[str, Any], types: Mapping[str, TaskTypeSpec]) -> Demo | None:
@@ -220,9 +217,6 @@ def generated_demos(rows: Iterable[Mapping[str, Any]], types: Mapping[str, TaskT
     return [demo for row in rows if (demo := as_demo(row, types)) is not None]
 
 
-_FILE_NAME = re.compile(r"\b[\w-]+\.(jpg|jpeg|png|wav|mp3|flac|mp4|avi)\b", re.IGNORECASE)
-
-
 def with_files(texts: Sequence[str], files: Sequence[str]) -> list[str]:
     """The texts with each file name the LLM made up replaced by a given file of the same kind that no text
     names yet (a small model often writes "city.jpg" for "photo.png"), the same one everywhere; the rest stays."""
@@ -241,7 +235,7 @@ def with_files(texts: Sequence[str], files: Sequence[str]) -> list[str]:
             unused.remove(choice)
             swapped[name] = choice
         return swapped[name]
-    return [_FILE_NAME.sub(swap, text) for text in texts]
+    return [FILE_NAME.sub(swap, text) for text in texts]
 
 
 def as_sample(row: Mapping[str, Any], graph: Graph) -> dict[str, Any] | None:

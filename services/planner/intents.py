@@ -110,13 +110,13 @@ def _cut(piece: str, cuts: Cuts) -> list[str]:
     return [part for part in parts if part]
 
 
-def _words(text: str) -> str:
+def words(text: str) -> str:
     """The text's lower-case words, space-separated and space-padded ("Text-to-Speech" -> " text to speech ")."""
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
 def _names(spoken: str, said: str) -> bool:
-    """Whether a clause's words (`said`) name the type spoken as `spoken` (both from `_words`).
+    """Whether a clause's words (`said`) name the type spoken as `spoken` (both from `words`).
 
     A one-word name after a definite, demonstrative or possessive word is a result, not a request: "convert
     that translation into audio" asks for speech, not for a translation."""
@@ -125,8 +125,8 @@ def _names(spoken: str, said: str) -> bool:
     name = spoken.split()
     if len(name) > 1:
         return True
-    words = said.split()
-    return any(word == name[0] and (i == 0 or words[i - 1] not in _REFERS) for i, word in enumerate(words))
+    tokens = said.split()
+    return any(word == name[0] and (i == 0 or tokens[i - 1] not in _REFERS) for i, word in enumerate(tokens))
 
 
 class ClauseScorer(Protocol):
@@ -180,7 +180,7 @@ class IntentBank:
         self._scorer = scorer or PhraseScorer(phrases, context, embedder)
         self.types = tuple(phrases)
         # How a clause names a type: its own name, and other names it goes by ("named entity recognition").
-        self._spoken = {name: (_words(name), *(_words(a) for a in (aliases or {}).get(name, ())))
+        self._spoken = {name: (words(name), *(words(a) for a in (aliases or {}).get(name, ())))
                         for name in self.types}
         self.threshold = threshold
         self.floor = min(floor, threshold)
@@ -231,7 +231,7 @@ class IntentBank:
         vectors = self._embedder.embed([*(shown for _, shown in clauses), request.strip()])[: len(clauses)]
         scores = self._scorer.scores(vectors, names)
         for i, (clause, _) in enumerate(clauses):
-            said = _words(clause)
+            said = words(clause)
             for j, name in enumerate(names):  # a clause that names a type ("a question answering model") asks for it
                 if name != NONE and any(_names(spoken, said) for spoken in self._spoken[name]):
                     scores[i, j] = 1.0

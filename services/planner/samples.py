@@ -11,7 +11,7 @@ from hugginggpt.artifacts import guess_media_type, kind_of
 from hugginggpt.domain import Artifact, Kind, TaskTypeSpec, Turn
 from hugginggpt.tasktypes import hf_task_id
 
-_FILE = re.compile(r"\b[\w-]+\.(?:jpe?g|png|gif|bmp|webp|wav|mp3|flac|ogg|m4a|mp4|avi|mov|mkv|txt|csv|pdf)\b",
+FILE_NAME = re.compile(r"\b[\w-]+\.(?:jpe?g|png|gif|bmp|webp|wav|mp3|flac|ogg|m4a|mp4|avi|mov|mkv|txt|csv|pdf)\b",
                    re.IGNORECASE)
 
 
@@ -30,7 +30,7 @@ def load_tools(path: Path) -> tuple[list[TaskTypeSpec], dict[str, str]]:
 def sample_turn(instruction: str) -> Turn:
     """The sample as a user turn; the files it names become its attachments."""
     files = []
-    for name in dict.fromkeys(_FILE.findall(instruction)):
+    for name in dict.fromkeys(FILE_NAME.findall(instruction)):
         media = guess_media_type(name)
         files.append(Artifact(f"artifact://eval/{name}", name, media, 0, kind_of(media)))
     return Turn("user", instruction, tuple(files))
