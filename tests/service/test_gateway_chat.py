@@ -10,6 +10,8 @@ import grpc
 import pytest
 from gateway_fakes import Stack, task
 
+from gateway.selection import StreamedSelection
+from hugginggpt.v1 import common_pb2 as pb
 from hugginggpt.v1 import executor_pb2, gateway_pb2
 from hugginggpt_cli.gateway_client import GatewayClient
 
@@ -82,10 +84,22 @@ async def test_selection_is_batched_into_one_llm_call(stack: Stack) -> None:
     assert events[-1].summary.usage.calls == 3
 
 
-async def test_tasks_planned_during_a_selector_call_are_selected_together(stack: Stack) -> None:
+async def test_tasks_planned_during_a_selector_call_are_selected_together(stack: Stack,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     stack.script.tasks = [task(1, "automatic-speech-recognition"), task(2, "image-to-text"),
                           task(3, "automatic-speech-recognition", text="y"), task(4, "image-to-text", text="y")]
-    stack.script.hold_selector = stack.record.plan_streamed  # the first call lasts until every task is planned
+    # The first call lasts until the gateway has read every task. (Waiting for the planner to have written them
+    # was racy: under load the held call could end before the gateway read the last tasks, making a third call.)
+    all_offered = asyncio.Event()
+    offer = StreamedSelection.offer
+
+    def counting_offer(self: StreamedSelection, t: pb.Task) -> None:
+        offer(self, t)
+        if len(self.offered) == len(stack.script.tasks):
+            all_offered.set()
+
+    monkeypatch.setattr(StreamedSelection, "offer", counting_offer)
+    stack.script.hold_selector = all_offered
     events = await collect(stack)
     calls = [[t.id for t in r.tasks] for r in stack.record.select_requests]
     assert len(calls) <= 2 and sorted(sum(calls, [])) == [1, 2, 3, 4]  # 4 before: one per task
